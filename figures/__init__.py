@@ -1,0 +1,1 @@
+"""Pure Plotly figure builders: (Trace, options) -> go.Figure. No Streamlit here."""
