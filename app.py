@@ -1,0 +1,31 @@
+"""gatescope home: what the app is, the three cells on your sequence, and the lesson path."""
+
+import dataclasses
+
+import streamlit as st
+
+import ui
+from figures import gradients
+from ui import state, texts
+
+lesson = ui.page("Home", choose_cell=False)
+st.markdown(texts.PITCH)
+
+hero = dataclasses.replace(lesson, measure="x")
+comparison = ui.compare_or_stop(hero)
+ui.chart(
+    gradients.gradient_strips(
+        comparison.curves,
+        labels=comparison.labels[comparison.first :],
+        title="How much of each token reaches the last hidden state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
+    ),
+    key="home_hero",
+    caption=texts.HOW_TO_READ_HERO,
+)
+st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.curves, None))}")
+
+st.subheader("The lesson path")
+query = state.to_query(lesson)
+for number, (path, label, description) in enumerate(texts.LESSON_PATH, start=1):
+    st.page_link(path, label=f"{number}. {label}", query_params=query)
+    st.caption(description)

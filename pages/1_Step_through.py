@@ -1,0 +1,109 @@
+"""Step through: one cell, one sequence, one timestep at a time, forward and backward."""
+
+import numpy as np
+import streamlit as st
+
+import ui
+from figures import diagram, equations, stepper, style
+from ui import session, state, texts
+
+lesson = ui.page("Step through")
+ui.sequence_or_stop(lesson)
+run = ui.run_or_stop(lesson)
+trace, grads = run.trace, run.grads
+T, H = trace.T, trace.H
+
+controls = st.columns([2, 1, 4])
+mode = session.bind(
+    "mode", controls[0].radio, "Direction", state.MODES, horizontal=True, help=texts.HELP["mode"],
+    format_func={"forward": "Forward ▶", "backward": "◀ Backward (BPTT)"}.get,
+)  # fmt: skip
+unit = session.bind(
+    "unit", controls[1].number_input, "Unit k", min_value=0, max_value=H - 1, step=1,
+    help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),
+)  # fmt: skip
+substeps = texts.SUBSTEPS[trace.cell]
+focus = controls[2].radio(
+    "Sub-step", substeps, horizontal=True, key="step_focus",
+    help="Highlight one part of the step in the diagram; the rest fades.",
+)  # fmt: skip
+ui.notice_subsampled(T, len(style.frame_steps(T)))
+magnitude = np.linalg.norm(grads.h, axis=-1) if mode == "backward" else None
+
+
+def _move(delta: int) -> None:
+    step = min(max(session.value("step") + delta, 0), T - 1)
+    session.set_value("step", step)
+
+
+@st.fragment
+def stepper_view() -> None:
+    """Everything that follows the current step: reruns alone (about 0.1 s) on ◀ ▶."""
+    forward_walk = mode == "forward"
+    nav = st.columns([1, 1, 6, 2], vertical_alignment="bottom")
+    nav[0].button(
+        "◀ Prev",
+        key="step_prev",
+        on_click=_move,
+        args=(-1 if forward_walk else 1,),
+        help="One step back in this walk (backward mode walks from the last step).",
+    )
+    nav[1].button(
+        "Next ▶",
+        key="step_next",
+        on_click=_move,
+        args=(1 if forward_walk else -1,),
+        help="One step on in this walk.",
+    )
+    step = session.bind(
+        "step", nav[2].slider, "Timestep t (0-based)", 0, max(T - 1, 1) if T > 1 else 1,
+        coerce=lambda t: min(max(int(t), 0), T - 1), disabled=T == 1,
+        help="The step the equations, the diagram and the vectors show.",
+    )  # fmt: skip
+    step = min(step, T - 1)
+    nav[3].markdown(f"**`{style.fmt_counter(step, T)}`**")
+    session.publish(session.lesson())
+
+    ui.chart(
+        stepper.token_timeline(run.labels, step, values=magnitude, mode=mode),
+        key="step_timeline",
+        caption="How to read this: time unrolled, one chip per input token; the outlined chip "
+        "is the current step."
+        + (" Colour: ‖dL/dh_t‖ (log scale)." if magnitude is not None else ""),
+    )
+    left, right = st.columns([3, 2])
+    with left:
+        ui.chart(
+            diagram.cell_diagram(
+                trace, unit, step=step, mode=mode, grads=grads, labels=run.labels,
+                focus=None if focus == "all" else focus, presentation=lesson.present,
+            ),
+            key="step_diagram",
+            caption="How to read this: boxes are gates, filled by their value for unit k at this "
+            "step (hover for the formula with the numbers). Press ▶ Play to animate every step "
+            "in the browser; ◀ ▶ above move the equations too.",
+        )  # fmt: skip
+    with right:
+        st.markdown(f"**Equations at t = {step}, unit {unit}** ({mode})")
+        for line in equations.equation_ladder(trace, step, unit, mode=mode, grads=grads):
+            st.latex(line.latex)
+        ui.chart(
+            stepper.vector_strips(trace, step, unit, mode=mode, grads=grads),
+            key="step_vectors",
+            caption="How to read this: every unit's value at this step, one strip per quantity; "
+            "unit k is outlined.",
+        )
+    with st.container(border=True):
+        st.markdown(f"**Guide · {ui.md_escape(focus)}**")
+        st.markdown(texts.GUIDE[trace.cell][focus])
+        if mode == "backward":
+            st.markdown(
+                "Backward, the gradient of a loss on the last hidden state (L = Σ h_T) walks "
+                "from the last step to the first. **What to notice:** the factor written on the "
+                "state path is what the gradient is multiplied by at each step."
+            )
+
+
+stepper_view()
+
+ui.downloads(run, lesson, key="step")

@@ -1,0 +1,57 @@
+"""Gates over time: every gate and state of every unit across the whole sequence."""
+
+import streamlit as st
+
+import ui
+from engine import theory
+from figures import gates, style
+from ui import session, texts
+
+lesson = ui.page("Gates over time")
+ui.sequence_or_stop(lesson)
+run = ui.run_or_stop(lesson)
+trace = run.trace
+T, H = trace.T, trace.H
+step = min(lesson.step, T - 1)
+ui.notice_subsampled(T, len(style.frame_steps(T)))
+
+st.markdown(
+    "**What to notice:** each row of a heatmap is one unit over time. Sigmoid gates are drawn "
+    "on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near 1, the "
+    "cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
+)
+selection = ui.chart(
+    gates.gate_heatmaps(trace, labels=run.labels, step=step, presentation=lesson.present),
+    key="gates_heatmaps",
+    caption=gates.HOW_TO_READ["gate_heatmaps"],
+    on_select="rerun",
+    selection_mode="points",
+)
+clicked = [p.get("x") for p in (selection.selection.points if selection else []) if "x" in p]
+if clicked and int(clicked[0]) != step:  # clicking a column sets the step
+    session.set_value("step", int(clicked[0]))
+    st.rerun()
+
+left, right = st.columns(2)
+with left:
+    ui.chart(
+        gates.step_bars(trace, step=step, labels=run.labels),
+        key="gates_bars",
+        caption=gates.HOW_TO_READ["step_bars"],
+    )
+with right:
+    unit = session.bind(
+        "unit", st.number_input, "Unit k", min_value=0, max_value=H - 1, step=1,
+        help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),
+    )  # fmt: skip
+    ui.chart(
+        gates.unit_lines(trace, unit, labels=run.labels, step=step),
+        key="gates_unit",
+        caption=gates.HOW_TO_READ["unit_lines"],
+    )
+ui.chart(
+    gates.saturation_strip(theory.gate_saturation(trace), labels=run.labels, step=step),
+    key="gates_saturation",
+    caption=gates.HOW_TO_READ["saturation_strip"],
+)
+ui.downloads(run, lesson, key="gates")

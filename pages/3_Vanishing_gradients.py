@@ -1,0 +1,79 @@
+"""Vanishing gradients: the same sequence through RNN, GRU and LSTM, side by side."""
+
+import streamlit as st
+
+import ui
+from figures import gradients, style
+from ui import session, state, texts
+
+lesson = ui.page("Vanishing gradients", choose_cell=False)
+ui.sequence_or_stop(lesson)
+measure = session.bind(
+    "measure", st.radio, "Gradient measure", state.MEASURES, horizontal=True,
+    format_func=state.MEASURE_LABELS.get, help=texts.HELP["measure"],
+)  # fmt: skip
+cmp = ui.compare_or_stop(lesson)
+labels = cmp.labels[cmp.first :]
+n = len(labels)
+if cmp.first:
+    st.info(
+        f"With H = {lesson.H} each exact Jacobian is {lesson.H}×{lesson.H}: the norms are computed "
+        f"for the last {n:,} steps (lags 0 to {n - 1:,}) to keep the page fast.",
+        icon="ℹ️",
+    )
+
+st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
+ui.chart(
+    gradients.gradient_strips(
+        cmp.curves, labels=labels, title=f"{state.MEASURE_LABELS[measure]} per token"
+    ),
+    key="vg_strips",
+    caption=gradients.HOW_TO_READ["gradient_strips"],
+)
+ui.chart(
+    gradients.gradient_vs_lag(
+        cmp.curves, measure_label=state.MEASURE_LABELS[measure], bound=cmp.bound,
+        extra=cmp.extra, labels=labels,
+    ),
+    key="vg_lag",
+    caption=gradients.HOW_TO_READ["gradient_vs_lag"],
+)  # fmt: skip
+verdict = "holds ✅" if cmp.bound_holds else "is violated ❌"
+st.markdown(
+    f"**Theory for the RNN:** σ_max(W_hh) = {cmp.sigma_max:.3f} and γ = 1, so the gradient can "
+    f"shrink by at most a factor (γ·σ_max)^k = {cmp.sigma_max:.3f}^k over k steps back (Pascanu, "
+    f"Mikolov & Bengio 2013). The bound {verdict} at every lag for this run."
+)
+
+st.subheader("Why: the paths the gradient takes")
+cols = st.columns(2)
+with cols[0]:
+    ui.chart(
+        gradients.path_split(cmp.lstm_path["total"], cmp.lstm_path["path"], cell="lstm",
+                             labels=cmp.labels),
+        key="vg_lstm_path",
+        caption=gradients.HOW_TO_READ["path_split"],
+    )  # fmt: skip
+with cols[1]:
+    ui.chart(
+        gradients.path_split(cmp.gru_path["total"], cmp.gru_path["path"], cell="gru",
+                             labels=cmp.labels),
+        key="vg_gru_path",
+        caption=gradients.HOW_TO_READ["path_split"],
+    )  # fmt: skip
+T = len(cmp.rnn_factors)
+lag = st.slider(
+    "Lag k for the RNN's product of local factors", 1, max(T - 1, 1), min(10, max(T - 1, 1)),
+    key="vg_lag_k", disabled=T < 2,
+    help="The RNN's gradient k steps back is bounded by the product of the last k local "
+    "factors ‖diag(1 − h_t²) W_hh‖₂.",
+)  # fmt: skip
+ui.chart(
+    gradients.why_factors(cmp.rnn_factors[T - lag :], cell="rnn", lag=lag),
+    key="vg_why",
+    caption=gradients.HOW_TO_READ["why_factors"],
+)
+st.caption(
+    f"{style.CELL_NAMES['rnn']}: every step back multiplies the gradient by one of these factors; "
+    "when they are below 1 the product, and the gradient, vanish geometrically."
+)

@@ -1,0 +1,153 @@
+"""Every page through Streamlit's AppTest: smoke, one real interaction each, persistence."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = [
+    "app.py",
+    "pages/1_Step_through.py",
+    "pages/2_Gates_over_time.py",
+    "pages/3_Vanishing_gradients.py",
+    "pages/4_Train.py",
+]
+TIMEOUT = 60
+
+
+def open_page(page: str = "app.py", query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    if page != "app.py":
+        at.switch_page(page)
+    return at.run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    """The Plotly specs of every chart on the page (JSON, arrays still encoded)."""
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def decode(v):
+    """Plotly 7 sends numpy arrays as base64 ``{"dtype", "bdata"}`` dicts."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        return a.reshape(v["shape"]) if "shape" in v else a
+    return np.asarray(v)
+
+
+def chart_by_title(at: AppTest, text: str) -> dict:
+    for spec in charts(at):
+        title = spec.get("layout", {}).get("title", {})
+        if text in (title.get("text", "") if isinstance(title, dict) else str(title)):
+            return spec
+    raise AssertionError(f"no chart titled with {text!r}")
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def all_text(at: AppTest) -> str:
+    parts = [str(el.value) for kind in ("markdown", "caption", "error", "warning", "info")
+             for el in at.get(kind)]  # fmt: skip
+    for spec in charts(at):
+        parts.append(json.dumps(spec))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_charts(page):
+    at = open_page(page)
+    assert_clean(at)  # no exception on any page
+    assert not at.error, [e.value for e in at.error]
+    assert charts(at), f"{page} shows no chart"
+
+
+def test_step_through_T_changes_the_frame_count():
+    at = open_page("pages/1_Step_through.py")
+    at.radio(key="w_source").set_value("preset").run()
+    at.selectbox(key="w_preset").set_value("Impulse").run()
+    at.number_input(key="w_T").set_value(12).run()
+    assert_clean(at)
+    diagram = next(s for s in charts(at) if len(s.get("frames", [])) > 1)
+    assert [f["name"] for f in diagram["frames"]] == [str(t) for t in range(12)]
+    at.number_input(key="w_T").set_value(7).run()
+    diagram = next(s for s in charts(at) if len(s.get("frames", [])) > 1)
+    assert len(diagram["frames"]) == 7  # the animation follows T
+
+
+def test_typing_a_sentence_shows_its_tokens():
+    at = open_page("pages/2_Gates_over_time.py")
+    at.radio(key="w_source").set_value("text").run()
+    at.text_area(key="w_text").input("zebras quietly juggle marmalade").run()
+    assert_clean(at)
+    text = all_text(at)
+    for token in ("zebras", "quietly", "juggle", "marmalade"):
+        assert token in text, token
+
+
+@pytest.mark.parametrize(
+    "source, widget, bad, message",
+    [
+        ("numbers", "w_numbers", "1, 2, abc", "abc"),
+        ("numbers", "w_numbers", "1, nan, 3", "finite"),
+        ("numbers", "w_numbers", "   ", "number"),
+        ("text", "w_text", "   ", "text"),
+    ],
+)
+@pytest.mark.parametrize("page", PAGES[:4])
+def test_bad_input_is_an_error_message_not_a_crash(page, source, widget, bad, message):
+    at = open_page(page)
+    at.radio(key="w_source").set_value(source).run()
+    at.text_area(key=widget).input(bad).run()
+    assert_clean(at)  # no traceback
+    assert at.error, "an error message is shown"
+    assert message.lower() in at.error[0].value.lower()
+    at.text_area(key=widget).input("1, 2, 3" if source == "numbers" else "it works again").run()
+    assert_clean(at)
+    assert not at.error  # the session keeps working
+
+
+def test_markdown_in_user_text_is_not_rendered():
+    at = open_page("pages/1_Step_through.py")
+    at.radio(key="w_source").set_value("numbers").run()
+    at.text_area(key="w_numbers").input("1, ![x](http://example.invalid/a.png)").run()
+    assert at.error
+    shown = at.error[0].value
+    assert "![x](http" not in shown  # escaped: the image would be fetched by the browser
+    assert "\\!\\[x\\]" in shown
+
+
+def test_settings_survive_page_switches():
+    at = open_page("pages/1_Step_through.py")
+    at.slider(key="w_H").set_value(8).run()
+    at.radio(key="w_cell").set_value("gru").run()
+    for page in ("pages/2_Gates_over_time.py", "pages/3_Vanishing_gradients.py", "app.py",
+                 "pages/1_Step_through.py"):  # fmt: skip
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert at.slider(key="w_H").value == 8, page
+    assert at.radio(key="w_cell").value == "gru"
+
+
+def test_a_link_sets_the_lesson_and_bad_values_are_clamped():
+    at = open_page("pages/1_Step_through.py", {"cell": "gru", "H": "12", "seed": "3"})
+    assert_clean(at)
+    assert at.radio(key="w_cell").value == "gru"
+    assert at.slider(key="w_H").value == 12
+    assert at.number_input(key="w_seed").value == 3
+    at = open_page("pages/1_Step_through.py", {"H": "99999", "cell": "<script>", "bogus": "1"})
+    assert_clean(at)
+    assert at.slider(key="w_H").value == 256  # clamped
+    assert at.radio(key="w_cell").value == "lstm"  # unknown value ignored
+    warnings = " ".join(w.value for w in at.warning)
+    assert "out of range" in warnings and "unknown cell" in warnings

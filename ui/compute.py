@@ -1,0 +1,179 @@
+"""Cached computations: the only place pages get numbers from.
+
+Every function here is a thin, cached call into the engine keyed by plain values (a
+:class:`~ui.state.Lesson` is frozen and hashable). Caches are bounded (``max_entries`` and a
+``ttl``) so a classroom of sessions cannot grow the server without limit. Figures are rebuilt
+from the cached results by the pure builders in ``figures/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+
+import engine
+from engine import inputs, theory
+from engine.inputs import Sequence
+
+from .state import Lesson
+
+CACHE = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
+JACOBIAN_BUDGET = 2.0e9
+"""Floating-point operations allowed for the three cells' Jacobian norms of one lesson: at
+large H the exact Jacobians are computed for the most recent lags only (said on screen)."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One cell on the lesson's sequence: the forward trace and BPTT for a loss on h_T."""
+
+    cell: str
+    trace: engine.Trace
+    grads: engine.Grads
+    labels: tuple[str, ...]
+
+
+def input_key(lesson: Lesson) -> Lesson:
+    """The lesson with everything that does not change the input sequence set to defaults."""
+    return dataclasses.replace(
+        lesson,
+        cell="lstm", H=16, init="uniform", scale=1.0, forget_bias=1.0, activation="tanh",
+        measure="x", step=0, unit=0, mode="forward", present=False,
+        text=lesson.text if lesson.source == "text" else "",
+        numbers=lesson.numbers if lesson.source == "numbers" else "",
+    )  # fmt: skip
+
+
+def model_key(lesson: Lesson, cell: str) -> Lesson:
+    """The lesson reduced to what one cell's run depends on (a smaller cache key space)."""
+    return dataclasses.replace(
+        input_key(lesson),
+        cell=cell, H=lesson.H, init=lesson.init, scale=lesson.scale,
+        forget_bias=lesson.forget_bias if cell == "lstm" else 1.0,
+        activation=lesson.activation if cell == "rnn" else "tanh",
+    )  # fmt: skip
+
+
+@st.cache_data(**CACHE)
+def _sequence(key: Lesson, csv_text: str | None) -> tuple[Sequence, int]:
+    if key.source == "preset":
+        name = key.preset
+        if name in inputs.NUMERIC_PRESETS:
+            return inputs.preset(name, steps=key.T, seed=key.seed), 0
+        seq = inputs.preset(
+            name, unit=key.tokens, encoding=key.encoding, dim=key.dim, seed=key.seed
+        )
+    elif key.source == "text":
+        seq = inputs.encode_text(
+            key.text, unit=key.tokens, encoding=key.encoding, dim=key.dim, seed=key.seed
+        )
+    elif key.source == "numbers":
+        seq = inputs.parse_numbers(key.numbers)
+    else:
+        if not csv_text:
+            raise engine.InputError("Upload a CSV file first (one row per step).")
+        seq = inputs.parse_csv(csv_text)
+    full = seq.T
+    if full > key.T:  # only the first T steps are used
+        seq = dataclasses.replace(seq, values=seq.values[: key.T], labels=seq.labels[: key.T])
+    return seq, full
+
+
+def sequence(lesson: Lesson, csv_text: str | None = None) -> tuple[Sequence, int]:
+    """The lesson's input as a Sequence, and its full length before the first-T cut
+    (0 when nothing was cut). Raises InputError with a learner-facing message."""
+    seq, full = _sequence(input_key(lesson), csv_text if lesson.source == "csv" else None)
+    return seq, (full if full > seq.T else 0)
+
+
+def params_for(lesson: Lesson, cell: str, D: int) -> dict:
+    """The cell's parameters for the lesson's knobs (deterministic by seed)."""
+    return engine.init_params(
+        cell, D, lesson.H, seed=lesson.seed, recurrent_init=lesson.init,
+        recurrent_scale=lesson.scale, forget_bias=lesson.forget_bias if cell == "lstm" else None,
+    )  # fmt: skip
+
+
+@st.cache_data(**CACHE)
+def _run(key: Lesson, csv_text: str | None) -> Run:
+    seq, _ = _sequence(input_key(key), csv_text)
+    trace = engine.forward(
+        key.cell, params_for(key, key.cell, seq.D), seq.values, nonlinearity=key.activation
+    )
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    return Run(key.cell, trace, grads, seq.labels)
+
+
+def run(lesson: Lesson, cell: str | None = None, csv_text: str | None = None) -> Run:
+    """Forward and BPTT (loss = Σ h_T) of one cell on the lesson's sequence, cached."""
+    key = model_key(lesson, cell or lesson.cell)
+    return _run(key, csv_text if lesson.source == "csv" else None)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The three cells side by side for the vanishing-gradient page."""
+
+    curves: dict  # cell -> (n,) gradient norm for the chosen measure, oldest lag first
+    extra: dict  # name -> (n,) extra curves (the LSTM's ‖dL/dc_t‖ for the BPTT measure)
+    bound: np.ndarray | None  # (n,) the RNN's Pascanu bound (γ σ_max)^k
+    sigma_max: float  # σ_max(W_hh) of the RNN
+    bound_holds: bool  # the RNN's measured curve stays under the bound at every lag
+    lstm_path: dict  # {"total": (n,), "path": (n,)}: ‖dL/dc_t‖ and its cell-state path
+    gru_path: dict  # {"total": (n,), "path": (n,)}: ‖dL/dh_t‖ and its direct path
+    rnn_factors: np.ndarray  # (T,) the RNN's local factors ‖diag(act') W_hh‖₂
+    first: int  # the first timestep the curves cover (0 unless Jacobians were truncated)
+    labels: tuple[str, ...]
+
+
+def jacobian_lags(T: int, H: int) -> int:
+    """How many steps back the three cells' exact Jacobians fit in the budget."""
+    per_step = 8 * 2 * H**3  # G = 1 + 3 + 4 blocks, a multiply-add each
+    return int(min(T, max(50, JACOBIAN_BUDGET // per_step)))
+
+
+@st.cache_data(**CACHE)
+def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
+    runs = {c: run(lesson, c, csv_text) for c in engine.CELLS}
+    T, H = runs["rnn"].trace.T, lesson.H
+    measure = lesson.measure
+    first = 0 if measure == "bptt" else T - jacobian_lags(T, H)
+    curves, extra = {}, {}
+    for cell, r in runs.items():
+        if measure == "bptt":
+            curves[cell] = np.linalg.norm(r.grads.h, axis=-1)
+        else:
+            curves[cell] = engine.jacobian_norms(r.trace, measure, max_lag=T - 1 - first)[first:]
+    if measure == "bptt":
+        extra["LSTM ‖dL/dc_t‖"] = np.linalg.norm(runs["lstm"].grads.c, axis=-1)
+    rnn = runs["rnn"].trace
+    sigma = theory.sigma_max(rnn.params["weight_hh"])
+    gamma = theory.activation_slope(rnn.nonlinearity)
+    # (γ σ_max)^k bounds ‖∂h_T/∂h_t‖; the other measures carry one more known factor
+    factor = {
+        "h": 1.0,
+        "x": gamma * theory.sigma_max(rnn.params["weight_ih"]),  # ∂h_t/∂x_t = act' W_ih
+        "bptt": float(np.linalg.norm(theory.last_step_seed(rnn)[-1])),  # ‖dL/dh_T‖
+    }[measure]
+    bound = theory.pascanu_bound(rnn)[first:] * factor
+    holds = bool(np.all(curves["rnn"] <= bound * (1 + 1e-9)))
+    lstm_split = theory.lstm_cell_path(runs["lstm"].trace, runs["lstm"].grads)
+    gru_split = theory.gru_direct_path(runs["gru"].trace, runs["gru"].grads)
+
+    def norms(split):
+        return {k: np.linalg.norm(v, axis=-1) for k, v in split.items()}
+
+    return Comparison(
+        curves=curves, extra=extra, bound=bound, sigma_max=sigma,
+        bound_holds=holds, lstm_path=norms(lstm_split), gru_path=norms(gru_split),
+        rnn_factors=theory.rnn_local_factors(rnn), first=first, labels=runs["rnn"].labels,
+    )  # fmt: skip
+
+
+def compare(lesson: Lesson, csv_text: str | None = None) -> Comparison:
+    """RNN, GRU and LSTM on the same sequence with the same H and seed, cached."""
+    key = dataclasses.replace(lesson, cell="lstm", step=0, unit=0, mode="forward", present=False)
+    return _compare(key, csv_text if lesson.source == "csv" else None)

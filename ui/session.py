@@ -1,0 +1,86 @@
+"""Keep the lesson in agreement between widgets, session state and the URL.
+
+Streamlit forgets a widget's value when the page that drew it is left, so every widget of the
+lesson has two keys: the widget key ``w_<field>`` and a plain session-state key ``s_<field>``
+that survives page switches. Before a widget is drawn its value is restored from ``s_``; after,
+``s_`` takes the widget's value. On a session's first run the ``s_`` keys are filled from the
+query string (validated and clamped, with a notice for what was fixed); on every run the query
+string is rewritten from the lesson, so the address bar is always a shareable link.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from . import state
+from .state import Lesson
+
+READY = "s__ready"
+NOTICES = "s__notices"
+CSV = "s__csv"  # the uploaded CSV text (never carried in a link)
+CSV_NAME = "s__csv_name"
+
+
+def widget_key(name: str) -> str:
+    return f"w_{name}"
+
+
+def _store_key(name: str) -> str:
+    return f"s_{name}"
+
+
+def start() -> None:
+    """On a session's first run, load the lesson from the URL (once per session)."""
+    if st.session_state.get(READY):
+        return
+    lesson, notices = state.from_query(st.query_params.to_dict())
+    for name in state.FIELDS:
+        st.session_state[_store_key(name)] = getattr(lesson, name)
+    st.session_state[NOTICES] = notices
+    st.session_state[READY] = True
+
+
+def value(name: str) -> Any:
+    """The current (persisted) value of a lesson field."""
+    return st.session_state.get(_store_key(name), getattr(state.DEFAULT, name))
+
+
+def set_value(name: str, v: Any) -> None:
+    """Set a lesson field from code (e.g. the step buttons); the widget follows."""
+    st.session_state[_store_key(name)] = v
+    st.session_state.pop(widget_key(name), None)
+
+
+def bind(name: str, draw, *args, coerce=None, **kwargs):
+    """Draw a widget for a lesson field with its value restored, and persist what it returns.
+
+    ``draw`` is a Streamlit widget function (``st.selectbox``, ``st.sidebar.slider``...);
+    ``coerce`` may clamp a restored value into the widget's current range first.
+    """
+    key = widget_key(name)
+    if key not in st.session_state:
+        restored = value(name)
+        st.session_state[key] = coerce(restored) if coerce else restored
+    result = draw(*args, key=key, **kwargs)
+    st.session_state[_store_key(name)] = result
+    return result
+
+
+def lesson() -> Lesson:
+    """The validated lesson from the persisted values."""
+    current, _ = state.clean({name: value(name) for name in state.FIELDS})
+    return current
+
+
+def publish(current: Lesson) -> None:
+    """Rewrite the query string from the lesson (Streamlit clears it on page change)."""
+    query = state.to_query(current)
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+
+
+def take_notices() -> list[str]:
+    """Notices about a tampered link, shown once."""
+    return st.session_state.pop(NOTICES, [])

@@ -1,0 +1,195 @@
+"""The lesson state: one validated record of everything the learner chose.
+
+A lesson is a :class:`Lesson` (frozen, hashable: it is the cache key of every computation).
+It lives in three places that this module keeps in agreement:
+
+- the widgets of the shared sidebar (keys ``w_<field>``, cleared by Streamlit on page change),
+- non-widget session-state keys (``s_<field>``), which survive page switches,
+- the URL query string (``?cell=gru&H=32&...``), which makes a lesson shareable.
+
+Every value that comes from the URL is validated and clamped on the server; what was changed is
+reported back as a notice, never as a crash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+from typing import Any
+
+from engine.inputs import NUMERIC_PRESETS, PRESETS, TEXT_PRESETS
+from engine.sequence import CELLS, RECURRENT_INITS
+
+SOURCES = ("preset", "text", "numbers", "csv")
+SOURCE_LABELS = {
+    "preset": "Preset",
+    "text": "Your text",
+    "numbers": "Your numbers",
+    "csv": "CSV upload",
+}
+TOKEN_UNITS = ("words", "chars")
+ENCODINGS = ("onehot", "embedding")
+ACTIVATIONS = ("tanh", "relu")
+MEASURES = ("x", "h", "bptt")
+MEASURE_LABELS = {
+    "x": "‖∂h_T/∂x_t‖ (input sensitivity)",
+    "h": "‖∂h_T/∂h_t‖ (state Jacobian)",
+    "bptt": "‖dL/dh_t‖ (BPTT, loss on the last step)",
+}
+MODES = ("forward", "backward")
+MAX_URL_TEXT = 2000  # characters of text or numbers carried in a shared link
+MAX_T = 2000
+MAX_H = 256
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """Everything that defines what the pages show (all plain values: hashable, URL-safe)."""
+
+    source: str = "preset"
+    preset: str = "Wallet (text)"
+    text: str = "The cat sat on the mat because it was tired"
+    numbers: str = "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0"
+    tokens: str = "words"
+    encoding: str = "onehot"
+    dim: int = 16
+    T: int = 40
+    cell: str = "lstm"
+    H: int = 16
+    seed: int = 0
+    init: str = "uniform"
+    scale: float = 1.0
+    forget_bias: float = 1.0
+    activation: str = "tanh"
+    measure: str = "x"
+    step: int = 0
+    unit: int = 0
+    mode: str = "forward"
+    present: bool = False
+
+
+DEFAULT = Lesson()
+FIELDS = tuple(f.name for f in fields(Lesson))
+
+CHOICES: dict[str, tuple] = {
+    "source": SOURCES,
+    "preset": tuple(PRESETS),
+    "tokens": TOKEN_UNITS,
+    "encoding": ENCODINGS,
+    "cell": CELLS,
+    "init": RECURRENT_INITS,
+    "activation": ACTIVATIONS,
+    "measure": MEASURES,
+    "mode": MODES,
+}
+RANGES: dict[str, tuple[float, float]] = {
+    "dim": (1, 64),
+    "T": (1, MAX_T),
+    "H": (1, MAX_H),
+    "seed": (0, 2**31 - 1),
+    "scale": (0.0, 10.0),
+    "forget_bias": (-10.0, 10.0),
+    "step": (0, MAX_T - 1),
+    "unit": (0, MAX_H - 1),
+}
+
+__all__ = [
+    "DEFAULT",
+    "FIELDS",
+    "Lesson",
+    "NUMERIC_PRESETS",
+    "TEXT_PRESETS",
+    "clean",
+    "from_query",
+    "to_query",
+]
+
+
+def _coerce(name: str, raw: Any) -> tuple[Any, str | None]:
+    """One field's value, validated and clamped. Returns (value, notice or None)."""
+    default = getattr(DEFAULT, name)
+    if name in CHOICES:
+        value = str(raw)
+        if value in CHOICES[name]:
+            return value, None
+        return default, f"unknown {name} {_short(value)}: using {default!r}"
+    if isinstance(default, bool):
+        value = str(raw).strip().lower()
+        if value in ("1", "true", "yes", "on"):
+            return True, None
+        if value in ("0", "false", "no", "off", ""):
+            return False, None
+        return default, f"{name} must be 0 or 1: using {int(default)}"
+    if isinstance(default, int | float):
+        kind = type(default)
+        try:
+            value = float(raw)
+        except (TypeError, ValueError):
+            return default, f"{name} {_short(raw)} is not a number: using {default}"
+        if value != value or value in (float("inf"), float("-inf")):
+            return default, f"{name} must be a finite number: using {default}"
+        if kind is int and value != int(value):
+            value = round(value)
+        lo, hi = RANGES[name]
+        clamped = min(max(value, lo), hi)
+        notice = (
+            None
+            if clamped == value
+            else f"{name}={_short(raw)} is out of range: using {kind(clamped)}"
+        )
+        return kind(clamped), notice
+    value = str(raw)
+    if len(value) > MAX_URL_TEXT:
+        return value[:MAX_URL_TEXT], f"{name} was cut to its first {MAX_URL_TEXT} characters"
+    return value, None
+
+
+def _short(v: Any) -> str:
+    s = str(v)
+    return repr(s if len(s) <= 20 else s[:20] + "…")
+
+
+def clean(values: dict[str, Any], base: Lesson = DEFAULT) -> tuple[Lesson, list[str]]:
+    """A Lesson from loose values (unknown names ignored), with notices for what was fixed."""
+    notices = []
+    updates = {}
+    for name, raw in values.items():
+        if name not in FIELDS:
+            continue
+        value, notice = _coerce(name, raw)
+        updates[name] = value
+        if notice:
+            notices.append(notice)
+    return dataclasses.replace(base, **updates), notices
+
+
+# Short URL names: a shared link stays readable.
+_URL_NAMES = {"forget_bias": "fb", "activation": "act", "encoding": "enc", "present": "present"}
+_FROM_URL = {v: k for k, v in _URL_NAMES.items()}
+
+
+def to_query(lesson: Lesson) -> dict[str, str]:
+    """The query-string form of a lesson: only what differs from the defaults (short links)."""
+    out = {}
+    for name in FIELDS:
+        value = getattr(lesson, name)
+        if value == getattr(DEFAULT, name):
+            continue
+        if name in ("text", "numbers") and lesson.source != name:
+            continue  # a preset link does not carry an unused text box
+        if isinstance(value, bool):
+            value = int(value)
+        out[_URL_NAMES.get(name, name)] = str(value)
+    return out
+
+
+def from_query(query: dict[str, str]) -> tuple[Lesson, list[str]]:
+    """Parse a query string (already decoded to a dict of strings) into a validated Lesson."""
+    values = {_FROM_URL.get(k, k): v for k, v in query.items() if k != "page"}
+    unknown = [k for k in values if k not in FIELDS]
+    lesson, notices = clean({k: v for k, v in values.items() if k in FIELDS})
+    if unknown:
+        notices.append(
+            "ignored unknown link parameters: " + ", ".join(_short(k) for k in unknown[:5])
+        )
+    return lesson, notices
