@@ -8,6 +8,8 @@ the only cue), the current-step cursor, and the 700 ms timestep.
 
 from __future__ import annotations
 
+import functools
+import html
 import math
 
 import numpy as np
@@ -89,11 +91,8 @@ def fmt_grad(v: float, digits: int = 1) -> str:
     a = abs(v)
     if 1e-2 <= a < 1e3:
         return f"{v:.{digits + 2}g}".replace("-", "−")
-    exp = math.floor(math.log10(a))
-    mant = v / 10**exp
-    if round(abs(mant), digits) >= 10:
-        mant, exp = mant / 10, exp + 1
-    return f"{mant:.{digits}f}×10{str(exp).translate(_SUPERSCRIPT)}".replace("-", "−")
+    mant, exp = f"{v:.{digits}e}".split("e")  # exact for subnormals too (no 10**exp)
+    return f"{mant}×10{str(int(exp)).translate(_SUPERSCRIPT)}".replace("-", "−")
 
 
 def fmt_counter(t: int, T: int) -> str:
@@ -117,6 +116,21 @@ def frame_steps(T: int, max_frames: int = MAX_FRAMES) -> list[int]:
     if T <= max_frames:
         return list(range(T))
     return sorted({int(round(v)) for v in np.linspace(0, T - 1, max_frames)})
+
+
+def frame_steps_with(T: int, max_frames: int, step: int) -> list[int]:
+    """``frame_steps`` that always contains ``step`` (swapped in for its nearest interior
+    neighbour when the subsample misses it), so a slider can sit on the current step. Empty
+    for ``max_frames <= 0`` (a static figure)."""
+    if max_frames <= 0:
+        return []
+    steps = frame_steps(T, max_frames)
+    if step not in steps:
+        interior = steps[1:-1]
+        if len(steps) >= max_frames and interior:
+            steps.remove(min(interior, key=lambda s: abs(s - step)))
+        steps = sorted({*steps, step})
+    return steps
 
 
 def step_labels(labels, T: int) -> list[str]:
@@ -204,3 +218,206 @@ def base_layout(title: str, *, height: int = 420, font_size: int | None = None) 
         "paper_bgcolor": "white",
         "hoverlabel": {"font": {"size": font["size"]}},
     }
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers added for the step-through figures (diagram, equations, stepper)
+# --------------------------------------------------------------------------------------------
+
+STATE_OVERFLOW = 1e100  # engine.cells.STATE_LIMIT: a ReLU-RNN state this large has exploded
+INK_DARK = "#111111"
+INK_LIGHT = "#ffffff"
+NEUTRAL = "#9e9e9e"  # fill of a quantity that has no value (NaN, no colour)
+PROJECTOR_TRIM = 0.12  # on a projector the palest 12% of a sequential scale is dropped
+
+
+def safe_text(label, max_len: int | None = None) -> str:
+    """User text shown literally inside Plotly text, hover text or tick text.
+
+    Plotly renders a subset of HTML (``<a href>``, ``<b>``, ``<br>``...) and decodes entities,
+    so ``&``, ``<`` and ``>`` are escaped; quotes are kept (Plotly would show ``&quot;``
+    verbatim). ``max_len`` shortens long labels with an ellipsis before escaping.
+    """
+    s = str(label)
+    if max_len is not None and len(s) > max_len:
+        s = s[: max(max_len - 1, 1)] + "…"
+    return html.escape(s, quote=False)
+
+
+def fmt_value(v: float, digits: int = 2) -> str:
+    """A signed value: ``fmt_signed`` up to 10⁴, then ``+1.2×10⁵``; ``overflow`` for an exploded
+    ReLU state (≥ 1e100) or an infinite value, ``NaN`` for NaN."""
+    v = float(v)
+    if math.isfinite(v) and abs(v) >= STATE_OVERFLOW:
+        return "overflow"
+    if not math.isfinite(v) or abs(v) < 1e4:
+        return fmt_signed(v, digits)
+    return ("+" if v > 0 else "") + fmt_grad(v)
+
+
+def colorscale(name: str, *, presentation: bool = False) -> list[list]:
+    """An explicit Plotly colour scale ``[[pos, colour], ...]`` for a named scale.
+
+    Explicit, so the colour bar and the colours computed here (:func:`sample_colors`) always
+    agree. ``presentation`` drops the palest 12% of a sequential scale (Viridis: the yellow end,
+    Magma_r: the near-white end); diverging scales keep their white middle (it means zero).
+    """
+    return [list(pc) for pc in _colorscale(name, bool(presentation))]
+
+
+@functools.lru_cache(maxsize=32)
+def _colorscale(name: str, presentation: bool) -> tuple:
+    import plotly.colors as pc
+
+    scale = tuple((float(p), c) for p, c in pc.get_colorscale(name))
+    if not presentation or name == DIVERGING:
+        return scale
+    lo, hi = (0.0, 1.0 - PROJECTOR_TRIM) if name == SEQUENTIAL else (PROJECTOR_TRIM, 1.0)
+    pos = np.linspace(0.0, 1.0, 11)
+    colors = sample_colors(lo + pos * (hi - lo), [list(x) for x in scale], 0, 1)
+    return tuple((float(p), c) for p, c in zip(pos, colors, strict=True))
+
+
+def _scale_rgb(scale) -> tuple[np.ndarray, np.ndarray]:
+    return _scale_rgb_cached(tuple((float(p), c) for p, c in scale))
+
+
+@functools.lru_cache(maxsize=64)
+def _scale_rgb_cached(scale: tuple) -> tuple[np.ndarray, np.ndarray]:
+    import plotly.colors as pc
+
+    pos = np.array([p for p, _ in scale])
+    rgb = [pc.hex_to_rgb(c) if c.startswith("#") else pc.unlabel_rgb(c) for _, c in scale]
+    return pos, np.asarray(rgb, dtype=np.float64)
+
+
+def sample_colors(values, scale, vmin: float, vmax: float) -> list[str]:
+    """Hex colours of ``values`` on a colour scale (explicit list or name), clipped to
+    [vmin, vmax]; NaN maps to the neutral grey. Vectorised: one call per array."""
+    if isinstance(scale, str):
+        scale = colorscale(scale)
+    pos, rgb = _scale_rgb(scale)
+    v = np.asarray(values, dtype=np.float64).ravel()
+    span = float(vmax) - float(vmin)
+    with np.errstate(invalid="ignore", over="ignore"):
+        u = np.clip((v - vmin) / (span if span else 1.0), 0.0, 1.0)
+    bad = ~np.isfinite(u)
+    u[bad] = 0.0
+    out = np.rint(np.stack([np.interp(u, pos, rgb[:, j]) for j in range(3)], axis=-1))
+    cols = [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in out.astype(int).tolist()]
+    return [NEUTRAL if b else c for c, b in zip(cols, bad.tolist(), strict=True)]
+
+
+def ink_for(fill: str) -> str:
+    """Text colour on a fill: white on dark fills, near-black on light ones (WCAG luminance)."""
+    h = fill.lstrip("#")
+    lin = []
+    for j in range(3):
+        c = int(h[2 * j : 2 * j + 2], 16) / 255.0
+        lin.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return INK_LIGHT if lum < 0.179 else INK_DARK
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers added for the time figures (gates over time, vanishing gradients, training)
+# --------------------------------------------------------------------------------------------
+
+TICK_LABEL_LEN = 14  # characters of a token shown in a tick or hover label (then "…")
+
+
+def fit_labels(labels, T: int):
+    """Token labels aligned with T steps: the labels themselves, the last T of a longer tuple
+    (curves that cover only the most recent steps), or None (plain step numbers)."""
+    if labels is None:
+        return None
+    labels = tuple(labels)
+    if len(labels) == T:
+        return labels
+    return labels[-T:] if len(labels) > T and T > 0 else None
+
+
+def time_labels(labels, T: int) -> list[str]:
+    """Escaped, length-capped ``step_labels``, ready for tick text and hover text."""
+    return [safe_text(s, TICK_LABEL_LEN) for s in step_labels(fit_labels(labels, T), T)]
+
+
+def _nice_step(raw: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... that is at least ``raw``."""
+    for scale in (1, 10, 100, 1000, 10000):
+        for base in (1, 2, 5):
+            if base * scale >= raw:
+                return base * scale
+    return int(math.ceil(raw))
+
+
+def time_axis(
+    labels,
+    T: int,
+    *,
+    max_ticks: int | None = None,
+    title: str | None = None,
+    width_px: int = 900,
+) -> dict:
+    """A numeric time axis 0..T-1 (tokens repeat, so never a categorical axis).
+
+    Tick text comes from :func:`step_labels` (escaped), on a readable subsample of round
+    1-based steps (1, 10, 20, ...) when T is large. Every step's label is also given as a
+    ``labelalias`` of its number, so hover text (``%{x}``, unified hover titles) names the
+    token at every step, not only at the ticks. ``width_px`` is the plot width the tick count
+    is chosen for (about 900 px full width, 450 px in a half-width column). Returns Plotly
+    axis keyword arguments.
+    """
+    text = time_labels(labels, T)
+    if max_ticks is None:
+        longest = max((len(s) for s in text), default=1)
+        max_ticks = int(min(40, max(3, width_px // (7 * (longest + 2)))))
+    step = _nice_step(T / max(max_ticks, 1))
+    vals = list(range(0, T, step)) if step <= 2 else [0, *range(step - 1, T, step)]
+    vals = sorted(set(v for v in vals if 0 <= v < T))
+    return {
+        "tickmode": "array",
+        "tickvals": vals,
+        "ticktext": [text[v] for v in vals],
+        "labelalias": {str(t): s for t, s in enumerate(text)},
+        "hoverformat": "d",
+        "range": [-0.5, T - 0.5],
+        "showgrid": False,
+        "zeroline": False,
+        "title": {"text": title if title is not None else "time step t (token)"},
+    }
+
+
+def figure_with_frames(data, layout, frames=()):
+    """A ``go.Figure`` built from plain dicts without Plotly's property-by-property validation.
+
+    Validation costs about 1 ms per slider step and 4 ms per animation frame (0.8 s for 200
+    frames) and only re-checks what the builder wrote; the builders' tests validate the same
+    figures the ordinary way instead (``go.Figure(fig.to_dict())``). Uses the
+    ``_validate=False`` switch of Plotly's own constructors; if that ever goes away, the figure
+    is validated as usual. ``st.plotly_chart`` serialises a Figure without re-validating it.
+    """
+    import plotly.graph_objects as go
+
+    try:
+        fig = go.Figure(data=data, layout=layout, _validate=False)
+        if frames:
+            if not hasattr(fig, "_frame_objs"):
+                raise AttributeError("_frame_objs")
+            fig._frame_objs = tuple(go.Frame(frame, _validate=False) for frame in frames)
+    except (AttributeError, TypeError, ValueError):
+        fig = go.Figure(data=data, layout=layout, frames=list(frames) or None)
+    return fig
+
+
+def typed_array(a, dtype: str = "f4") -> dict:
+    """An array as Plotly's typed-array spec ``{"dtype", "bdata"}`` (base64, little-endian).
+
+    The same encoding Plotly 7 applies to numpy arrays when it serialises a figure, done
+    up front: plotly.py passes such a dict through its validators untouched, which makes
+    many-frame animations several times faster to build. ``dtype`` is ``"f4"`` or ``"f8"``.
+    """
+    import base64
+
+    arr = np.ascontiguousarray(a, dtype="<" + dtype).reshape(-1)
+    return {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
