@@ -134,13 +134,14 @@ def frame_steps_with(T: int, max_frames: int, step: int) -> list[int]:
 
 
 def step_labels(labels, T: int) -> list[str]:
-    """Tick text for the time axis: ``"3·ice"`` for tokens, ``"3"`` for numbers (1-based)."""
+    """Tick text for the time axis: ``"3·ice"`` for tokens, ``"3"`` for numbers (0-based t,
+    like the engine, the step slider and the links)."""
     if labels is None:
-        return [str(t + 1) for t in range(T)]
+        return [str(t) for t in range(T)]
     out = []
     for t, lab in enumerate(labels):
         lab = str(lab)
-        out.append(str(t + 1) if lab == str(t + 1) else f"{t + 1}·{lab}")
+        out.append(str(t) if lab == str(t + 1) else f"{t}·{lab}")
     return out
 
 
@@ -265,11 +266,20 @@ def colorscale(name: str, *, presentation: bool = False) -> list[list]:
     return [list(pc) for pc in _colorscale(name, bool(presentation))]
 
 
+_THEME_PLACEHOLDERS = {f"#0000{i:02d}" for i in range(1, 11)}
+
+
+def _theme_safe(color: str) -> str:
+    """Streamlit's chart theme replaces the colours #000001..#000010 anywhere in a spec with
+    its own palette, and Magma's darkest colour is #000004: use pure black (it looks the same)."""
+    return "#000000" if color.lower() in _THEME_PLACEHOLDERS else color
+
+
 @functools.lru_cache(maxsize=32)
 def _colorscale(name: str, presentation: bool) -> tuple:
     import plotly.colors as pc
 
-    scale = tuple((float(p), c) for p, c in pc.get_colorscale(name))
+    scale = tuple((float(p), _theme_safe(c)) for p, c in pc.get_colorscale(name))
     if not presentation or name == DIVERGING:
         return scale
     lo, hi = (0.0, 1.0 - PROJECTOR_TRIM) if name == SEQUENTIAL else (PROJECTOR_TRIM, 1.0)

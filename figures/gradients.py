@@ -1,0 +1,631 @@
+"""Vanishing gradients: how much of the gradient survives k steps back, cell by cell.
+
+Pure Plotly builders for the "Vanishing gradients" page (issue #3) and the home page hero. They
+take plain arrays (gradient norms per timestep, oldest step first, the last entry lag 0) and
+return ``go.Figure``; :func:`takeaway` returns one plain-text sentence. No Streamlit here.
+
+Every gradient magnitude is shown on a log scale; exact zeros, underflow, overflow (the engine
+caps exploding gradients at 1e100) and NaN are drawn and labelled explicitly, never left blank.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from . import style
+from .style import (
+    CELL_COLORS,
+    CELL_DASH,
+    CELL_MARKERS,
+    CELL_NAMES,
+    CURSOR_LINE,
+    GRAD_DECADES,
+    GRADIENT,
+    PRESENTATION_FONT_SIZE,
+)
+
+OVERFLOW = 1e100
+"""Values at or above this (the engine's GRAD_LIMIT) or infinite are "overflow": drawn at this
+cap and flagged in the legend."""
+BOUND_COLOR = "rgba(90,90,90,0.55)"
+FLOOR_COLOR = "#999999"
+ORDER = ("rnn", "gru", "lstm")
+
+HOW_TO_READ = {
+    "gradient_strips": (
+        "One strip per cell, one square per token: the darker the square, the more of that "
+        "token's gradient reaches the last step; all three strips share one log colour scale "
+        "(each tick is a factor of 10)."
+    ),
+    "gradient_vs_lag": (
+        "Each line is the gradient norm k steps back from the last token, on a log axis: a "
+        "straight downward line is exponential vanishing, a flat line is memory; the faint grey "
+        "line is the theoretical ceiling for the RNN."
+    ),
+    "path_split": (
+        "The solid line is the whole gradient at each lag; the dashed line is the part that "
+        "travels along the gated shortcut alone (the product of gates), so where they touch "
+        "the shortcut carries almost all of it."
+    ),
+    "why_factors": (
+        "Each bar is the factor the gradient is multiplied by when it crosses one step back; "
+        "the line is their running product, the gradient's surviving share after j steps: "
+        "bars below 1 make it shrink geometrically."
+    ),
+}
+
+FACTOR_NAMES = {
+    "rnn": "‖diag(1 − h<sub>t</sub>²) W<sub>hh</sub>‖₂",
+    "gru": "z<sub>t</sub>",
+    "lstm": "f<sub>t</sub>",
+}
+PATH_NAMES = {
+    "lstm": ("total ‖dL/dc<sub>t</sub>‖", "cell-state path (through Π f)"),
+    "gru": ("total ‖dL/dh<sub>t</sub>‖", "direct path (through Π z)"),
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Shared pieces
+# --------------------------------------------------------------------------------------------
+
+
+def _gradient_scale(presentation: bool) -> list[list]:
+    return style.colorscale(GRADIENT, presentation=presentation)
+
+
+def _font_size(presentation: bool) -> int | None:
+    return PRESENTATION_FONT_SIZE if presentation else None
+
+
+def _as_1d(a) -> np.ndarray:
+    return np.asarray(a, dtype=np.float64).reshape(-1)
+
+
+def _ordered(curves: dict) -> list[str]:
+    """Cells in RNN, GRU, LSTM order, then any other key in its given order."""
+    return [c for c in ORDER if c in curves] + [c for c in curves if c not in ORDER]
+
+
+def _aligned(curves: dict) -> tuple[dict, int]:
+    """All curves as float arrays of one length T, right-aligned (the last entry is lag 0);
+    a shorter curve is padded with NaN at the old end."""
+    arrs = {c: _as_1d(curves[c]) for c in _ordered(curves)}
+    T = max((len(a) for a in arrs.values()), default=0)
+    out = {}
+    for c, a in arrs.items():
+        out[c] = np.concatenate([np.full(T - len(a), np.nan), a]) if len(a) < T else a
+    return out, T
+
+
+def _cell_name(c: str) -> str:
+    return CELL_NAMES.get(c, style.safe_text(c))
+
+
+def _superscript_exp(e: int) -> str:
+    return str(e).translate(style._SUPERSCRIPT).replace("-", "−")
+
+
+def _fmt_log10(lg: float) -> str:
+    """10**lg as ``3.2×10⁻⁴¹²``: a magnitude given by its log10, beyond float range too."""
+    if not math.isfinite(lg):
+        return "overflow" if lg > 0 else "0"
+    if -300 < lg < 300:
+        return style.fmt_grad(10.0**lg)
+    e = math.floor(lg)
+    m = 10.0 ** (lg - e)
+    if round(m, 1) >= 10:
+        m, e = m / 10, e + 1
+    return f"{m:.1f}×10{_superscript_exp(e)}"
+
+
+def _log_series(v: np.ndarray, y_floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values ready for a log axis: (y, floored, capped). Magnitudes below ``y_floor`` (and
+    exact zeros) sit at the floor, overflow (≥ 1e100 or inf) at the cap, NaN is a gap."""
+    a = np.abs(v)
+    nan = np.isnan(a)
+    capped = ~nan & (a >= OVERFLOW)
+    floored = ~nan & (a < y_floor)
+    y = np.where(capped, OVERFLOW, np.where(floored, y_floor, a))
+    return y, floored, capped
+
+
+def _lag_text(T: int, labels) -> list[str]:
+    """Hover text per lag k (index k): ``k = 3 · t=27·ice``."""
+    text = style.time_labels(labels, T)
+    return [f"k = {k} · t={text[T - 1 - k]}" for k in range(T)]
+
+
+def _log_yaxis(title: str) -> dict:
+    return {
+        "type": "log",
+        "title": {"text": title},
+        "exponentformat": "power",
+        "gridcolor": "#eee",
+        "zeroline": False,
+    }
+
+
+def _lag_xaxis(T: int) -> dict:
+    return {
+        "title": {"text": "lag k = T−1−t (steps back from the last token)"},
+        "range": [-0.5, max(T - 1, 1) + 0.5],
+        "gridcolor": "#eee",
+        "zeroline": False,
+        "hoverformat": "d",
+    }
+
+
+def _flags(name: str, floored, capped, nan, y_floor: float) -> tuple[str, list[str]]:
+    """A legend name with its flags, and the notes for the figure."""
+    flags, notes = [], []
+    floor = style.fmt_grad(y_floor)
+    if np.any(capped):
+        flags.append("overflow")
+        notes.append(f"{name}: overflow (≥ 10¹⁰⁰ or ∞) drawn at 10¹⁰⁰")
+    if np.any(floored):
+        flags.append(f"< {floor} at floor")
+        notes.append(f"{name}: values below {floor} (or exactly 0) drawn on the floor")
+    if np.any(nan):
+        flags.append("NaN gaps")
+    return (f"{name} ({', '.join(flags)})" if flags else name), notes
+
+
+def _notes_annotation(notes: list[str]) -> list[dict]:
+    if not notes:
+        return []
+    return [
+        {
+            "text": "<br>".join(notes[:4]),
+            "xref": "paper", "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left",
+            "yanchor": "top", "showarrow": False, "align": "left",
+            "font": {"size": 11, "color": "#555"}, "bgcolor": "rgba(255,255,255,0.8)",
+        }
+    ]  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Strips (the vanishing-gradient page and the home hero)
+# --------------------------------------------------------------------------------------------
+
+
+def gradient_strips(
+    curves: dict,
+    *,
+    labels=None,
+    title: str = "Gradient magnitude per token (log scale)",
+    step: int | None = None,
+    presentation: bool = False,
+) -> go.Figure:
+    """Three strips (RNN, GRU, LSTM), coloured by log10 gradient magnitude per token.
+
+    Parameters
+    ----------
+    curves : dict[str, ndarray (T,)]
+        Cell -> gradient norm per timestep (oldest first; the last entry is lag 0).
+    labels : tuple[str, ...], optional
+        One token per step (escaped); longer tuples are aligned on their last T entries.
+    title : str
+        Figure title (trusted text; may contain ``<sub>``).
+    step : int, optional
+        Draw the shared time cursor at this step.
+
+    Every strip uses the same fixed colour scale (``Magma_r`` over ``GRAD_DECADES``, one
+    colour bar with ticks 10⁻⁸ … 1); hover gives the exact value (``fmt_grad``). NaN cells are
+    gaps, overflow is the top colour and says "overflow" in the hover.
+    """
+    arrs, T = _aligned(curves)
+    cells = list(arrs)
+    lo, hi = GRAD_DECADES
+    layout = style.base_layout(
+        title, height=150 + 62 * max(len(cells), 1), font_size=_font_size(presentation)
+    )
+    layout["margin"] = {"l": 70, "r": 40, "t": 70, "b": 70}
+    if T == 0 or not cells:
+        layout["annotations"] = [
+            {"text": "no gradients to show", "showarrow": False, "xref": "paper", "yref": "paper"}
+        ]
+        return go.Figure(layout=layout)
+    decades = list(range(int(math.ceil(lo)), int(math.floor(hi)) + 1))
+    data = []
+    for i, c in enumerate(cells):
+        v = arrs[c]
+        z = style.log10_magnitude(np.where(np.isnan(v), 0.0, v))
+        z[np.isnan(v)] = np.nan
+        hover = [
+            f"{style.fmt_grad(float(a))} · lag k = {T - 1 - t}" for t, a in enumerate(v.tolist())
+        ]
+        data.append(
+            go.Heatmap(
+                z=z[None, :].astype(np.float32),
+                x=np.arange(T),
+                y=[i - 0.42, i + 0.42],  # cell edges: a gap between the strips
+                text=[hover],
+                zmin=lo,
+                zmax=hi,
+                colorscale=_gradient_scale(presentation),
+                showscale=i == 0,
+                colorbar={
+                    "title": {"text": "‖gradient‖", "side": "right"},
+                    "tickvals": decades,
+                    "ticktext": ["1" if d == 0 else f"10{_superscript_exp(d)}" for d in decades],
+                    "thickness": 12,
+                    "outlinewidth": 0,
+                },
+                hovertemplate=f"{_cell_name(c)} · t=%{{x}} · %{{text}}<extra></extra>",
+                hoverongaps=False,
+                name=_cell_name(c),
+            )
+        )
+    layout.update(
+        xaxis=style.time_axis(labels, T),
+        yaxis={
+            "tickmode": "array",
+            "tickvals": list(range(len(cells))),
+            "ticktext": [f"<b>{_cell_name(c)}</b>" for c in cells],
+            "range": [len(cells) - 0.5, -0.5],
+            "showgrid": False,
+            "zeroline": False,
+            "fixedrange": True,
+        },
+        hovermode="closest",
+    )
+    if step is not None:
+        s = int(min(max(int(step), 0), T - 1))
+        layout["shapes"] = [
+            {
+                "type": "line", "xref": "x", "yref": "y domain", "x0": s, "x1": s, "y0": 0,
+                "y1": 1, "line": CURSOR_LINE,
+            }
+        ]  # fmt: skip
+    return go.Figure(data=data, layout=layout)
+
+
+# --------------------------------------------------------------------------------------------
+# Norm against lag
+# --------------------------------------------------------------------------------------------
+
+
+def _extra_style(name: str) -> tuple[str, str]:
+    for c in ORDER:
+        if name.upper().startswith(CELL_NAMES[c].upper()):
+            return CELL_COLORS[c], "dashdot"
+    return "#555555", "dashdot"
+
+
+def gradient_vs_lag(
+    curves: dict,
+    *,
+    measure_label: str,
+    bound=None,
+    extra: dict | None = None,
+    labels=None,
+    y_floor: float = 1e-30,
+    presentation: bool = False,
+) -> go.Figure:
+    """Gradient norm against lag k = T−1−t on a log y axis, one line per cell.
+
+    Parameters
+    ----------
+    curves : dict[str, ndarray (T,)]
+        Cell -> norm per timestep (oldest first, the last entry lag 0).
+    measure_label : str
+        What is measured, e.g. ``"‖∂h_T/∂x_t‖"`` (trusted text), used in the axis title.
+    bound : ndarray (T,), optional
+        The RNN's Pascanu bound (γσ_max)^k, same indexing: a faint grey line.
+    extra : dict[str, ndarray (T,)], optional
+        Additional curves (e.g. ``"LSTM ‖dL/dc_t‖"``), drawn thinner, dash-dot.
+    labels : tuple[str, ...], optional
+        Tokens, for the hover.
+    y_floor : float
+        Zeros and values below it are drawn at the floor (said in the legend and a note);
+        overflow (≥ 1e100, inf) is capped at 1e100 and flagged "overflow"; NaN is a gap.
+
+    Cells are told apart by Dark2 colour, dash (solid/dash/dot) and marker.
+    """
+    arrs, T = _aligned(curves)
+    traces, notes = [], []
+    series = [(c, arrs[c], "cell") for c in arrs]
+    if bound is not None:
+        series.append(("bound", _as_1d(bound), "bound"))
+    for name, v in (extra or {}).items():
+        series.append((name, _as_1d(v), "extra"))
+    T = max([T] + [len(v) for _, v, _ in series])
+    hover_k = _lag_text(T, labels)
+    any_floored = False
+    for key, v, kind in series:
+        if len(v) < T:
+            v = np.concatenate([np.full(T - len(v), np.nan), v])
+        vk = v[::-1]  # index k = lag
+        y, floored, capped = _log_series(vk, y_floor)
+        if kind == "cell":
+            base = _cell_name(key)
+            color, dash = CELL_COLORS.get(key, "#333333"), CELL_DASH.get(key, "solid")
+            line = {"color": color, "dash": dash, "width": 2.5}
+            mode = "lines+markers"
+            marker = {"symbol": CELL_MARKERS.get(key, "circle"), "size": 7, "maxdisplayed": 40}
+        elif kind == "bound":
+            base = "RNN bound (γσ<sub>max</sub>)<sup>k</sup>"
+            line = {"color": BOUND_COLOR, "width": 1.5, "dash": "longdash"}
+            mode, marker = "lines", None
+        else:
+            base = key
+            color, dash = _extra_style(key)
+            line = {"color": color, "width": 1.5, "dash": dash}
+            mode, marker = "lines", None
+        name, note = _flags(base, floored, capped, np.isnan(vk), y_floor)
+        notes += note
+        any_floored |= bool(np.any(floored))
+        hover = [
+            f"{h} · {style.fmt_grad(float(a))}" for h, a in zip(hover_k, vk.tolist(), strict=True)
+        ]
+        trace = go.Scatter(
+            x=np.arange(T),
+            y=y,
+            mode=mode,
+            name=name,
+            line=line,
+            text=hover,
+            hovertemplate=f"{base}<br>%{{text}}<extra></extra>",
+            connectgaps=False,
+        )
+        if marker:
+            trace.marker = marker
+        traces.append(trace)
+    if any_floored:  # the floor itself, so points sitting on it read as "at most this"
+        traces.append(
+            go.Scatter(
+                x=[0, max(T - 1, 1)], y=[y_floor, y_floor], mode="lines",
+                line={"color": FLOOR_COLOR, "width": 1, "dash": "dot"}, hoverinfo="skip",
+                name=f"floor {style.fmt_grad(y_floor)}", showlegend=True,
+            )
+        )  # fmt: skip
+    layout = style.base_layout(
+        f"How fast the gradient fades: {measure_label} against lag",
+        height=480,
+        font_size=_font_size(presentation),
+    )
+    layout.update(
+        xaxis=_lag_xaxis(T),
+        yaxis=_log_yaxis("‖·‖₂ (log scale)"),
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.2, "x": 0.0},
+        margin={"l": 80, "r": 30, "t": 70, "b": 120},
+        annotations=_notes_annotation(notes),
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+def path_split(
+    total,
+    path,
+    *,
+    cell: str,
+    labels=None,
+    y_floor: float = 1e-30,
+    presentation: bool = False,
+) -> go.Figure:
+    """The gated shortcut's share of the gradient, against lag on a log axis.
+
+    LSTM: the cell-state path (dL/dc_T carried by the product of forget gates) against the
+    total ‖dL/dc_t‖; GRU: the direct path (the product of update gates z) against the total
+    ‖dL/dh_t‖. Both arrays (T,) are indexed by timestep, oldest first.
+    """
+    total, path = _as_1d(total), _as_1d(path)
+    T = max(len(total), len(path))
+    hover_k = _lag_text(T, labels)
+    total_name, path_name = PATH_NAMES.get(cell, ("total", "gated path"))
+    color = CELL_COLORS.get(cell, "#333")
+    traces, notes = [], []
+    for v, base, dash, width in ((total, total_name, "solid", 2.5), (path, path_name, "dash", 2)):
+        if len(v) < T:
+            v = np.concatenate([np.full(T - len(v), np.nan), v])
+        vk = v[::-1]
+        y, floored, capped = _log_series(vk, y_floor)
+        name, note = _flags(base, floored, capped, np.isnan(vk), y_floor)
+        notes += note
+        traces.append(
+            go.Scatter(
+                x=np.arange(T), y=y, mode="lines", name=name,
+                line={"color": color, "dash": dash, "width": width},
+                text=[f"{h} · {style.fmt_grad(float(a))}" for h, a in
+                      zip(hover_k, vk.tolist(), strict=True)],
+                hovertemplate=f"{base}<br>%{{text}}<extra></extra>",
+            )
+        )  # fmt: skip
+    quantity = "‖dL/dc<sub>t</sub>‖" if cell == "lstm" else "‖dL/dh<sub>t</sub>‖"
+    layout = style.base_layout(
+        f"{_cell_name(cell)}: how much of {quantity} takes the gated shortcut",
+        height=420,
+        font_size=_font_size(presentation),
+    )
+    layout.update(
+        xaxis=_lag_xaxis(T),
+        yaxis=_log_yaxis(f"{quantity} (log scale)"),
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.25, "x": 0.0},
+        margin={"l": 80, "r": 30, "t": 70, "b": 120},
+        annotations=_notes_annotation(notes),
+    )
+    return go.Figure(data=traces, layout=layout)
+
+
+# --------------------------------------------------------------------------------------------
+# Why: the product of local factors
+# --------------------------------------------------------------------------------------------
+
+
+def why_factors(
+    factors, *, cell: str, lag: int | None = None, presentation: bool = False
+) -> go.Figure:
+    """The product of local factors behind the gradient ``lag`` steps back.
+
+    Parameters
+    ----------
+    factors : ndarray (k,)
+        The local factor of each of the last k steps, oldest first (rnn: ‖diag(1−h_t²)W_hh‖₂;
+        lstm: f_t; gru: z_t, e.g. averaged over units).
+    cell : str
+    lag : int, optional
+        The lag the product is for (default k).
+
+    Bars: each step's factor, most recent step first (j = 1 is the last step), on a log y
+    axis; the line: the running product after j steps back, computed in log space so it
+    neither under- nor overflows; the annotation gives the whole product.
+    """
+    f = np.abs(_as_1d(factors))[::-1]  # j = 1 .. k: most recent first
+    k = len(f)
+    lag = k if lag is None else int(lag)
+    name = _cell_name(cell)
+    symbol = FACTOR_NAMES.get(cell, "factor")
+    layout = style.base_layout(
+        f"Why: {name}'s gradient {lag} step{'s' if lag != 1 else ''} back is a product of "
+        f"{k} factor{'s' if k != 1 else ''} {symbol}",
+        height=420,
+        font_size=_font_size(presentation),
+    )
+    layout["margin"] = {"l": 80, "r": 30, "t": 70, "b": 110}
+    if k == 0:
+        layout["annotations"] = [
+            {"text": "lag 0: no step to cross, the product is 1", "showarrow": False,
+             "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}
+        ]  # fmt: skip
+        return go.Figure(layout=layout)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        running = np.cumsum(np.log10(f))  # log10 of the running product: 0 -> -inf, no underflow
+    total = float(running[-1])
+    shown = 10.0 ** np.clip(np.nan_to_num(running, nan=np.nan, posinf=300, neginf=-300), -300, 300)
+    product_text = [_fmt_log10(r) if not math.isnan(r) else "NaN" for r in running.tolist()]
+    bars, _, capped = _log_series(f, 1e-300)
+    j = np.arange(1, k + 1)
+    data = [
+        go.Bar(
+            x=j,
+            y=bars,
+            name=f"factor {symbol} of each step",
+            marker={"color": CELL_COLORS.get(cell, "#777"), "opacity": 0.55, "line": {"width": 0}},
+            text=[style.fmt_grad(float(v)) for v in f.tolist()],
+            textposition="inside" if k <= 16 else "none",
+            insidetextanchor="start",
+            hovertemplate="step j = %{x} back · factor %{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=j,
+            y=shown,
+            mode="lines+markers",
+            name="running product",
+            line={"color": "#111111", "width": 2},
+            marker={"size": 6, "maxdisplayed": 60},
+            text=product_text,
+            hovertemplate="after %{x} steps back · product %{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=[0.5, k + 0.5], y=[1.0, 1.0], mode="lines", name="factor 1 (no change)",
+            line={"color": "#888", "width": 1, "dash": "dot"}, hoverinfo="skip",
+        ),
+    ]  # fmt: skip
+    product = "NaN" if math.isnan(total) else _fmt_log10(total)
+    layout.update(
+        xaxis={
+            "title": {"text": "steps back j (1 = the last step)"},
+            "range": [0.5, k + 0.5],
+            "gridcolor": "#eee",
+            "zeroline": False,
+        },
+        yaxis=_log_yaxis("factor, product (log scale)"),
+        hovermode="closest",
+        bargap=0.15,
+        legend={"orientation": "h", "y": -0.22, "x": 0.0},
+        annotations=[
+            {
+                "text": f"<b>product = {product}</b>",
+                "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
+                "yanchor": "top", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
+                "bordercolor": "#111", "borderwidth": 1,
+            }
+        ],
+    )  # fmt: skip
+    if np.any(capped):
+        layout["annotations"].append(
+            {
+                "text": "overflow: factors ≥ 10¹⁰⁰ drawn at 10¹⁰⁰", "xref": "paper",
+                "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left", "showarrow": False,
+            }
+        )  # fmt: skip
+    return go.Figure(data=data, layout=layout)
+
+
+# --------------------------------------------------------------------------------------------
+# The takeaway sentence
+# --------------------------------------------------------------------------------------------
+
+
+def _ratio_phrase(r: float) -> tuple[str, str]:
+    """(verb, amount) of what a cell does to the gradient over the lag."""
+    if math.isnan(r):
+        return "has", "no finite value"
+    if math.isinf(r) or r >= OVERFLOW:
+        return "overflows", ""
+    if r == 0:
+        return "keeps", "none"
+    if r <= 1:
+        return "keeps", style.fmt_grad(r)
+    return "multiplies it by", style.fmt_grad(r)
+
+
+def takeaway(curves: dict, lag: int | None = None) -> str:
+    """One plain-text sentence computed from the numbers, e.g.
+
+    "After 40 steps the RNN keeps 1.0×10⁻⁹ of the gradient, the GRU 2.1×10⁻³ and the LSTM
+    3.0×10⁻²."
+
+    Each number is the norm ``lag`` steps back divided by the lag-0 norm (the last entry).
+    ``lag=None`` (or a lag beyond the sequence) uses the longest lag there is. Zeros, NaN and
+    overflow are said in words; no HTML.
+    """
+    arrs, T = _aligned(curves)
+    if T == 0 or not arrs:
+        return "There is no gradient to compare yet."
+    if T == 1:
+        return "With a single step there is no gap to cross: every cell keeps all of its gradient."
+    whole = lag is None or int(lag) >= T
+    k = T - 1 if whole else max(int(lag), 0)
+    if k == 0:
+        return "At lag 0 every cell keeps all of its gradient: choose a lag of at least 1."
+    clauses, first_verb = [], None
+    for c, v in arrs.items():
+        name = f"the {_cell_name(c)}"
+        end, old = float(v[-1]), float(v[T - 1 - k])
+        if not math.isfinite(end) or end >= OVERFLOW:
+            clauses.append(f"{name} has no finite gradient at the last step")
+            continue
+        if end == 0:
+            clauses.append(f"{name} has no gradient at the last step")
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = float(np.float64(old) / np.float64(end)) if math.isfinite(old) else old
+        verb, amount = _ratio_phrase(abs(r) if not math.isnan(r) else r)
+        if verb == "overflows":
+            clauses.append(f"{name} overflows")
+            continue
+        if verb == "has":
+            clauses.append(f"{name} has no finite value")
+            continue
+        if first_verb is None:
+            first_verb = verb
+            tail = " of the gradient" if verb == "keeps" else ""
+            clauses.append(f"{name} {verb} {amount}{tail}")
+        elif verb == first_verb:
+            clauses.append(f"{name} {amount}")
+        else:
+            clauses.append(f"{name} {verb} {amount}")
+    steps = f"{k} step{'s' if k != 1 else ''}"
+    lead = f"After {steps}" + (" (the whole sequence)" if whole and lag is not None else "")
+    if len(clauses) == 1:
+        body = clauses[0]
+    else:
+        body = ", ".join(clauses[:-1]) + " and " + clauses[-1]
+    return f"{lead} {body}."
