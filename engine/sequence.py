@@ -3,8 +3,9 @@
 The public contract is ``shared/ENGINE_API.md``. Time runs over the rows (``xs`` (T, D)); a
 leading batch axis (B, T, D) is accepted too and every result array gains it. Internally every
 loop is time-major (T, B, ...) and runs over time once in Python; everything else is one
-vectorised NumPy operation over all steps (the input projection before the loop, the weight
-and input gradients after it).
+vectorised NumPy operation over all steps (the input projection before the loop, the local
+derivatives before the backward loop, the weight and input gradients after it). The loops
+write every step into preallocated (T, ...) arrays: no per-step allocation or copy.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .cells import CORES, GATES, GRAD_LIMIT, NONLINEARITIES
+from .cells import (
+    CORES,
+    GATES,
+    GRAD_LIMIT,
+    NONLINEARITIES,
+    _clip_gradient,
+    forward_records,
+    input_gradient,
+)
 from .errors import InputError
 
 CELLS = tuple(GATES)
@@ -60,7 +69,7 @@ class Trace:
     c0: np.ndarray | None
     nonlinearity: str = "tanh"
     acts: np.ndarray = field(repr=False, default=None)  # (T, B, G*H) gate activations
-    aux: np.ndarray | None = field(repr=False, default=None)  # gru W_hn h + b_hn, lstm tanh(c)
+    aux: np.ndarray | None = field(repr=False, default=None)  # gru W_hh h + b_hh, lstm tanh(c)
 
     @property
     def batched(self) -> bool:
@@ -281,17 +290,11 @@ def forward(cell, params, xs, *, h0=None, c0=None, nonlinearity="tanh") -> Trace
     core_forward = CORES[cell][0]
     W_hh, b_hh, relu = params["weight_hh"], params["bias_hh"], nonlinearity == "relu"
     GI = X @ params["weight_ih"].T + params["bias_ih"]  # every input projected in one matmul
-    hs = np.empty((T, B, H))
-    cs = np.empty((T, B, H)) if cell == "lstm" else None
-    acts = np.empty((T, B, GI.shape[-1]))
-    aux = np.empty((T, B, H)) if cell != "rnn" else None
+    hs, cs, acts, aux = forward_records(cell, (T, B), H)  # the core writes each step into them
     for t in range(T):
-        h_prev, c_prev, acts[t], a = core_forward(GI[t], h_prev, c_prev, W_hh, b_hh, relu)
-        hs[t] = h_prev
-        if cs is not None:
-            cs[t] = c_prev
-        if aux is not None:
-            aux[t] = a
+        out = (hs[t], None if cs is None else cs[t], acts[t], None if aux is None else aux[t])
+        core_forward(GI[t], h_prev, c_prev, W_hh, b_hh, relu, out)
+        h_prev, c_prev = out[0], out[1]
 
     def public(a):  # (T, B, ...) -> (T, ...) or (B, T, ...)
         return None if a is None else _readonly(a.swapaxes(0, 1) if batched else a[:, 0])
@@ -326,33 +329,45 @@ def _previous(trace, states, initial):
     return np.concatenate([s0, _time_major(trace, states)[:-1]])
 
 
-def _bptt(trace, dH, K):
-    """Backpropagate through time once, yielding each step's gradients from T-1 down to 0.
+def _local_derivatives(trace):
+    """(T, B, H) previous states and every step's local derivatives, computed all at once."""
+    h_prev = _previous(trace, trace.h, trace.h0)
+    c_prev = _previous(trace, trace.c, trace.c0) if trace.cell == "lstm" else None
+    local = CORES[trace.cell][1]
+    return h_prev, local(h_prev, c_prev, trace.acts, trace.aux, trace.nonlinearity == "relu")
 
-    dH(t) gives the (K, H) direct gradient on h_t for K seeds: K = B for a batched trace; an
-    unbatched trace may carry many seeds at once (the H rows of a Jacobian), broadcast against
-    its (1, ...) per-step records. Yields (t, dh, dc, dgi, dgh, dh_prev, dc_prev): the total
-    dL/dh_t and dL/dc_t, the pre-activation gradients, and what flows on to step t-1.
+
+def _bptt(trace, loc, dH, K, records=None):
+    """Backpropagate through time once, yielding after each step from T-1 down to 0.
+
+    loc: every step's local derivatives (:func:`_local_derivatives`). dH(t) gives the (K, H)
+    direct gradient on h_t for K seeds: K = B for a batched trace; an unbatched trace may carry
+    many seeds at once (the H rows of a Jacobian), broadcast against its (1, ...) per-step
+    records. ``records`` = (dh, dc, dgh): (T, K, ...) arrays that receive every step's total
+    dL/dh_t, dL/dc_t (lstm; else None) and recurrent pre-activation gradient; None keeps only
+    the current step (the caller consumes each one as it is yielded).
+
+    Yields (t, dh, dc, dgh, loc_t, dh_prev, dc_prev): the step's gradients and local
+    derivatives, and what flows on to step t-1 (after step 0: dL/dh_0 and dL/dc_0).
     """
-    core_backward = CORES[trace.cell][1]
-    W_hh, relu, H = trace.params["weight_hh"], trace.nonlinearity == "relu", trace.H
-    h_prev_all = _previous(trace, trace.h, trace.h0)
-    c_prev_all = _previous(trace, trace.c, trace.c0) if trace.cell == "lstm" else None
-    acts, aux = trace.acts, trace.aux
-    dh_prev = np.zeros((K, H))
-    dc_prev = np.zeros((K, H)) if trace.cell == "lstm" else None
-    for t in range(trace.T - 1, -1, -1):
-        dh = dH(t) + dh_prev  # direct gradient plus what flows back from step t+1
-        dh_prev, dc_out, dgi, dgh = core_backward(
-            dh, dc_prev, h_prev_all[t], None if c_prev_all is None else c_prev_all[t],
-            acts[t], None if aux is None else aux[t], W_hh, relu,
-        )  # fmt: skip
-        np.clip(dh_prev, -GRAD_LIMIT, GRAD_LIMIT, out=dh_prev)  # explode to a finite limit
-        dc = None
-        if dc_out is not None:
-            dc_prev, dc = dc_out
-            np.clip(dc_prev, -GRAD_LIMIT, GRAD_LIMIT, out=dc_prev)
-        yield t, dh, dc, dgi, dgh, dh_prev, dc_prev
+    cell, T, H = trace.cell, trace.T, trace.H
+    core_backward, W_hh = CORES[cell][2], trace.params["weight_hh"]
+    lstm = cell == "lstm"
+    if records is None:  # one step's worth, overwritten by every step
+        GH = trace.acts.shape[-1]
+        records = np.empty((1, K, H)), np.empty((1, K, H)) if lstm else None, np.empty((1, K, GH))
+    dh_rec, dc_rec, dgh_rec = records
+    keep = len(dh_rec) == T
+    steps = list(zip(*loc, strict=True))  # per-step views of the local derivatives
+    state = np.zeros((2 if lstm else 1, K, H))  # what flows back: dh_prev (and dc_prev)
+    dh_prev, dc_prev = state[0], state[1] if lstm else None
+    for t in range(T - 1, -1, -1):
+        i = t if keep else 0
+        dh = np.add(dH(t), dh_prev, out=dh_rec[i])  # direct gradient plus what flows from t+1
+        dc = None if dc_rec is None else dc_rec[i]
+        core_backward(dh, dc_prev, steps[t], W_hh, (dh_prev, dc_prev, dgh_rec[i], dc))
+        _clip_gradient(state)  # explode to a finite limit
+        yield t, dh, dc, dgh_rec[i], steps[t], dh_prev, dc_prev
 
 
 def backward(trace: Trace, dL_dh) -> Grads:
@@ -374,29 +389,27 @@ def backward(trace: Trace, dL_dh) -> Grads:
 
     Notes
     -----
-    The loop over time computes only the recurrent matmul per step; the gradients of the input
-    and recurrent pre-activations are stacked, so dL/dx and the weight gradients are each one
-    matmul over all steps (and the whole batch) afterwards.
+    The loop over time computes only what needs the incoming gradient: each step's local
+    derivatives (gate slopes) are computed for all steps at once before it, and the gradients
+    of the input and recurrent pre-activations are stacked, so dL/dx and the weight gradients
+    are each one matmul over all steps (and the whole batch) afterwards.
     """
     dL_dh = np.asarray(dL_dh, dtype=np.float64)
     if dL_dh.shape != trace.h.shape:
         raise InputError(f"dL_dh has shape {dL_dh.shape}; expected {trace.h.shape} like trace.h.")
-    if not np.all(np.isfinite(dL_dh)):
-        raise InputError("dL_dh contains NaN or infinite values.")
+    if not np.all(np.abs(dL_dh) <= GRAD_LIMIT):  # also catches NaN and inf
+        raise InputError(f"dL_dh must be finite with magnitudes at most {GRAD_LIMIT:g}.")
     dH = _time_major(trace, dL_dh)
     T, K, H = dH.shape
+    h_prev_all, loc = _local_derivatives(trace)
     dh_total = np.empty((T, K, H))
     dc_total = np.empty((T, K, H)) if trace.cell == "lstm" else None
-    dGI = np.empty((T, K, trace.acts.shape[-1]))  # stacked pre-activation gradients
-    dGH = np.empty_like(dGI) if trace.cell == "gru" else dGI  # differ only in the gru
+    dGH = np.empty((T, K, trace.acts.shape[-1]))  # stacked recurrent pre-activation gradients
     dh0 = dc0 = None
-    for t, dh, dc, dgi, dgh, dh0, dc0 in _bptt(trace, dH.__getitem__, K):  # noqa: B007
-        dh_total[t], dGI[t] = dh, dgi
-        if dGH is not dGI:
-            dGH[t] = dgh
-        if dc is not None:
-            dc_total[t] = dc
-    h_prev_all = _previous(trace, trace.h, trace.h0)
+    records = (dh_total, dc_total, dGH)
+    for _, _, _, _, _, dh0, dc0 in _bptt(trace, loc, dH.__getitem__, K, records):  # noqa: B007
+        pass
+    dGI = input_gradient(trace.cell, dh_total, dGH, loc)  # the same array except in the gru
     X = _time_major(trace, trace.xs)
     p = trace.params
     GH = dGI.shape[-1]
@@ -427,12 +440,20 @@ def backward(trace: Trace, dL_dh) -> Grads:
 
 
 def _matrix_norms(J, ord):
-    """Norms of a stack of matrices (N, m, n), safe from overflow for huge entries."""
+    """Norms of a stack of matrices (N, m, n), safe from overflow and underflow for any entries.
+
+    Each matrix is first scaled by a power of two (exact) to entries of at most 1. The spectral
+    norm is √λ_max of the smaller Gram matrix (J Jᵀ or Jᵀ J, symmetric: LAPACK's eigvalsh, a
+    few times cheaper than an SVD and accurate to a few ulps for the largest value).
+    """
+    exponent = np.frexp(np.max(np.abs(J), axis=(1, 2), initial=0.0))[1]  # max|J| < 2^exponent
+    J = np.ldexp(J, -exponent[:, None, None])
     if ord == "fro":
-        scale = np.max(np.abs(J), axis=(1, 2), initial=0.0)
-        safe = np.where(scale > 0, scale, 1.0)
-        return scale * np.sqrt(np.sum((J / safe[:, None, None]) ** 2, axis=(1, 2)))
-    return np.linalg.svd(J, compute_uv=False)[:, 0]  # LAPACK scales internally
+        norm = np.sqrt(np.sum(J**2, axis=(1, 2)))
+    else:
+        gram = J @ J.swapaxes(1, 2) if J.shape[1] <= J.shape[2] else J.swapaxes(1, 2) @ J
+        norm = np.sqrt(np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0.0))
+    return np.ldexp(norm, exponent)
 
 
 def _unbatched(trace, b):
@@ -445,7 +466,9 @@ def _unbatched(trace, b):
     )  # fmt: skip
 
 
-def jacobian_norms(trace: Trace, wrt: str = "h", ord=2) -> np.ndarray:
+def jacobian_norms(
+    trace: Trace, wrt: str = "h", ord=2, *, max_lag: int | None = None
+) -> np.ndarray:
     """Norms of the exact Jacobians of the last hidden state with respect to each step.
 
     Parameters
@@ -456,11 +479,15 @@ def jacobian_norms(trace: Trace, wrt: str = "h", ord=2) -> np.ndarray:
         propagates) or ‖∂h_{T-1}/∂x_t‖, with 0-based t.
     ord : {2, "fro"}
         Spectral or Frobenius norm.
+    max_lag : int, optional
+        Compute only the lags 0..max_lag (the most recent steps), stopping the backward pass
+        there: the cost grows with the number of lags times H³.
 
     Returns
     -------
     ndarray (T,) or (B, T)
-        Entry T-1 for ``wrt="h"`` is 1 (the identity).
+        Entry T-1 for ``wrt="h"`` is 1 (the identity) for ``ord=2``. With ``max_lag`` the
+        length is n = min(T, max_lag + 1) and entry i is step t = T - n + i.
 
     Notes
     -----
@@ -471,19 +498,31 @@ def jacobian_norms(trace: Trace, wrt: str = "h", ord=2) -> np.ndarray:
         raise InputError(f"wrt must be 'h' or 'x', not {wrt!r}.")
     if ord not in (2, "fro"):
         raise InputError(f"ord must be 2 or 'fro', not {ord!r}.")
+    if max_lag is not None and (
+        isinstance(max_lag, bool) or int(max_lag) != max_lag or max_lag < 0
+    ):
+        raise InputError(f"max_lag must be a whole number ≥ 0, not {max_lag!r}.")
     if trace.batched:
         return np.stack(
-            [jacobian_norms(_unbatched(trace, b), wrt, ord) for b in range(len(trace.xs))]
+            [
+                jacobian_norms(_unbatched(trace, b), wrt, ord, max_lag=max_lag)
+                for b in range(len(trace.xs))
+            ]
         )
-    T, H = trace.T, trace.H
+    T, H, cell = trace.T, trace.H, trace.cell
+    first = 0 if max_lag is None else max(0, T - 1 - int(max_lag))  # the oldest step computed
     eye, zero = np.eye(H), np.zeros((H, H))
     W_ih = trace.params["weight_ih"]
-    norms = np.empty(T)
+    _, loc = _local_derivatives(trace)
+    norms = np.empty(T - first)
     chunk = []  # Jacobians waiting for one batched norm computation (bounded memory)
-    for t, dh, _, dgi, _, _, _ in _bptt(trace, lambda t: eye if t == T - 1 else zero, H):
+    for t, dh, _, dgh, loc_t, _, _ in _bptt(trace, loc, lambda t: eye if t == T - 1 else zero, H):
         # row k of dh is ∂h_{T-1}[k]/∂h_t, of dgi @ W_ih is ∂h_{T-1}[k]/∂x_t
-        chunk.append(dh if wrt == "h" else dgi @ W_ih)
-        if len(chunk) == 128 or t == 0:
-            norms[t : t + len(chunk)] = _matrix_norms(np.stack(chunk[::-1]), ord)
+        chunk.append(dh.copy() if wrt == "h" else input_gradient(cell, dh, dgh, loc_t) @ W_ih)
+        if len(chunk) == 128 or t == first:
+            i = t - first
+            norms[i : i + len(chunk)] = _matrix_norms(np.stack(chunk[::-1]), ord)
             chunk = []
+        if t == first:
+            break
     return _readonly(norms)

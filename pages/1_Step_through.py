@@ -65,7 +65,14 @@ def stepper_view() -> None:
     session.publish(session.lesson())
 
     ui.chart(
-        stepper.token_timeline(run.labels, step, values=magnitude, mode=mode),
+        stepper.token_timeline(
+            run.labels,
+            step,
+            values=magnitude,
+            mode=mode,
+            max_frames=0,
+            presentation=lesson.present,
+        ),
         key="step_timeline",
         caption="How to read this: time unrolled, one chip per input token; the outlined chip "
         "is the current step."
@@ -85,10 +92,14 @@ def stepper_view() -> None:
         )  # fmt: skip
     with right:
         st.markdown(f"**Equations at t = {step}, unit {unit}** ({mode})")
-        for line in equations.equation_ladder(trace, step, unit, mode=mode, grads=grads):
+        for line in equations.equation_ladder(
+            trace, step, unit, mode=mode, grads=grads, presentation=lesson.present
+        ):
             st.latex(line.latex)
         ui.chart(
-            stepper.vector_strips(trace, step, unit, mode=mode, grads=grads),
+            stepper.vector_strips(
+                trace, step, unit, mode=mode, grads=grads, presentation=lesson.present
+            ),
             key="step_vectors",
             caption="How to read this: every unit's value at this step, one strip per quantity; "
             "unit k is outlined.",

@@ -151,3 +151,17 @@ def test_a_link_sets_the_lesson_and_bad_values_are_clamped():
     assert at.radio(key="w_cell").value == "lstm"  # unknown value ignored
     warnings = " ".join(w.value for w in at.warning)
     assert "out of range" in warnings and "unknown cell" in warnings
+
+
+def test_train_runs_live_and_states_the_measured_outcome():
+    at = open_page("pages/4_Train.py")
+    at.multiselect(key="train_cells").set_value(["rnn", "lstm"]).run()
+    at.number_input(key="train_steps").set_value(10).run()
+    at.button(key="train_start").click().run()
+    assert_clean(at)
+    outcome = at.success[0].value
+    assert "After 10 steps" in outcome and "RNN" in outcome and "LSTM" in outcome
+    assert len(at.get("metric")) == 2  # one held-out score per trained cell
+    # the finished run is kept: a rerun shows it without training again
+    at.run()
+    assert at.button(key="train_start").disabled

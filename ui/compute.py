@@ -146,7 +146,7 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
         if measure == "bptt":
             curves[cell] = np.linalg.norm(r.grads.h, axis=-1)
         else:
-            curves[cell] = engine.jacobian_norms(r.trace, measure, max_lag=T - 1 - first)[first:]
+            curves[cell] = engine.jacobian_norms(r.trace, measure, max_lag=T - 1 - first)
     if measure == "bptt":
         extra["LSTM ‖dL/dc_t‖"] = np.linalg.norm(runs["lstm"].grads.c, axis=-1)
     rnn = runs["rnn"].trace

@@ -2,8 +2,8 @@
 
 Streamlit forgets a widget's value when the page that drew it is left, so every widget of the
 lesson has two keys: the widget key ``w_<field>`` and a plain session-state key ``s_<field>``
-that survives page switches. Before a widget is drawn its value is restored from ``s_``; after,
-``s_`` takes the widget's value. On a session's first run the ``s_`` keys are filled from the
+that survives page switches. A change by the learner reaches ``s_`` in the widget's
+``on_change``; before a widget is drawn its value is set from ``s_``. On a session's first run the ``s_`` keys are filled from the
 query string (validated and clamped, with a notice for what was fixed); on every run the query
 string is rewritten from the lesson, so the address bar is always a shareable link.
 """
@@ -50,20 +50,25 @@ def value(name: str) -> Any:
 def set_value(name: str, v: Any) -> None:
     """Set a lesson field from code (e.g. the step buttons); the widget follows."""
     st.session_state[_store_key(name)] = v
-    st.session_state.pop(widget_key(name), None)
+
+
+def _persist(name: str) -> None:
+    """on_change: the learner moved a widget; the persisted value follows before the rerun."""
+    st.session_state[_store_key(name)] = st.session_state[widget_key(name)]
 
 
 def bind(name: str, draw, *args, coerce=None, **kwargs):
     """Draw a widget for a lesson field with its value restored, and persist what it returns.
 
     ``draw`` is a Streamlit widget function (``st.selectbox``, ``st.sidebar.slider``...);
-    ``coerce`` may clamp a restored value into the widget's current range first.
+    ``coerce`` may clamp the persisted value into the widget's current range first. The
+    widget's value is always set from the persisted one before it is drawn (Streamlit drops a
+    widget's own state when another page draws it), and a change by the learner reaches the
+    persisted value first, through ``on_change``.
     """
-    key = widget_key(name)
-    if key not in st.session_state:
-        restored = value(name)
-        st.session_state[key] = coerce(restored) if coerce else restored
-    result = draw(*args, key=key, **kwargs)
+    restored = value(name)
+    st.session_state[widget_key(name)] = coerce(restored) if coerce else restored
+    result = draw(*args, key=widget_key(name), on_change=_persist, args=(name,), **kwargs)
     st.session_state[_store_key(name)] = result
     return result
 

@@ -1,0 +1,137 @@
+"""Train: RNN, GRU and LSTM learn (or fail to learn) a long-term dependency, side by side."""
+
+import itertools
+
+import streamlit as st
+
+import ui
+from engine import tasks
+from figures import gates, gradients, style, training
+from ui import training as runs
+
+lesson = ui.page("Train", choose_cell=False)
+st.markdown(
+    "Each cell gets the same task, the same hidden size H, the same seed and the same budget. "
+    "**What to notice:** at a long enough lag the vanilla RNN's loss stays at the chance line, "
+    "because the gradient that should teach it about the first steps has vanished; the gated "
+    "cells' gradient survives and their loss drops."
+)
+controls = st.columns([2, 2, 3, 2])
+task = controls[0].radio(
+    "Task", list(tasks.TASKS), key="train_task", horizontal=True,
+    format_func={"adding": "Adding problem", "recall": "Recall the first symbol"}.get,
+    help="Adding: two marked numbers, add them (Hochreiter & Schmidhuber 1997). Recall: "
+    "remember the first symbol of the sequence through random distractors.",
+)  # fmt: skip
+lag = controls[1].slider(
+    "Lag (steps)", 5, 200, 20, key="train_lag",
+    help="How many steps separate the information from the moment it is needed.",
+)  # fmt: skip
+cells = controls[2].multiselect(
+    "Cells", ["rnn", "gru", "lstm"], default=["rnn", "gru", "lstm"], key="train_cells",
+    format_func=style.CELL_NAMES.get, help="Which cells to train (same H and seed).",
+)  # fmt: skip
+steps = controls[3].number_input(
+    "Training steps", 10, 5000, 300, step=50, key="train_steps",
+    help=f"The step budget (batch 64, Adam, gradient-norm clip 1). Every run also stops by "
+    f"itself after {runs.MAX_SECONDS:.0f} s of training.",
+)  # fmt: skip
+if not cells:
+    st.error("Pick at least one cell to train.")
+    st.stop()
+cfgs = runs.configs(
+    task, lag, cells, steps=int(steps), H=lesson.H, seed=lesson.seed, lr=3e-3,
+    forget_bias=lesson.forget_bias, activation=lesson.activation,
+)  # fmt: skip
+task_obj = tasks.TASKS[task]
+ylabel = "MSE (squared units)" if task_obj.loss == "mse" else "cross-entropy (nats)"
+baseline_label = "chance (predict the mean)" if task_obj.loss == "mse" else "chance (guess)"
+
+results = runs.cached(cfgs)
+start = st.button(
+    "▶ Train",
+    type="primary",
+    key="train_start",
+    disabled=results is not None,
+    help="Train every chosen cell; press Stop (top right) to stop between steps.",
+)
+bars = {c: st.progress(0.0, text=f"{style.CELL_NAMES[c]}: ready") for c in cells}
+loss_box, grad_box = st.columns(2)
+loss_slot, grad_slot = loss_box.empty(), grad_box.empty()
+
+
+redraws = itertools.count()  # every redraw replaces the charts: a fresh element key each time
+
+
+def draw(source) -> None:
+    hist, n = runs.histories(source), next(redraws)
+    for c, t in source.items():
+        bars[c].progress(
+            min(len(t.history) / int(steps), 1.0),
+            text=f"{style.CELL_NAMES[c]}: {style.fmt_counter(len(t.history) - 1, int(steps))}"
+            + (" · diverged" if t.status == "diverged" else ""),
+        )
+    loss_slot.plotly_chart(
+        training.loss_curves(hist, task_obj.chance_loss, ylabel=ylabel, max_steps=int(steps),
+                             baseline_label=baseline_label, presentation=lesson.present),
+        key=f"train_loss_{n}",
+        config=ui.layout.PLOTLY_CONFIG,
+    )  # fmt: skip
+    grad_slot.plotly_chart(
+        training.first_step_gradient(hist, max_steps=int(steps), presentation=lesson.present),
+        key=f"train_grad_{n}",
+        config=ui.layout.PLOTLY_CONFIG,
+    )
+
+
+if start:
+    results = runs.train_live(cfgs, draw)
+if results is None:
+    draw({c: runs.NOT_STARTED for c in cfgs})
+    st.info("Press ▶ Train: the curves update while the cells learn.", icon="ℹ️")
+    st.stop()
+
+draw(results)
+st.caption(training.HOW_TO_READ["loss_curves"])
+st.success(runs.summary(results), icon="📏")
+metrics = st.columns(len(results))
+for col, (c, r) in zip(metrics, results.items(), strict=True):
+    after, before = r.eval_after, r.eval_before
+    if after.accuracy is not None:
+        col.metric(f"{style.CELL_NAMES[c]} accuracy", f"{after.accuracy:.0%}",
+                   f"{after.accuracy - before.accuracy:+.0%} from start",
+                   help=f"Held-out accuracy; chance is {after.chance_accuracy:.0%}.")  # fmt: skip
+    else:
+        col.metric(f"{style.CELL_NAMES[c]} MSE", f"{after.loss:.4f}",
+                   f"{after.loss - before.loss:+.4f} from start", delta_color="inverse",
+                   help=f"Held-out MSE; chance is {after.chance_loss:.4f}.")  # fmt: skip
+
+st.subheader("Before and after training")
+probes = {
+    when: {
+        c: runs.probe(cfgs[c], when, r.params_before if when == "before" else r.params)
+        for c, r in results.items()
+    }
+    for when in ("before", "after")
+}
+cols = st.columns(2)
+for col, when in zip(cols, ("before", "after"), strict=True):
+    with col:
+        ui.chart(
+            gradients.gradient_vs_lag(
+                {c: p[1] for c, p in probes[when].items()},
+                measure_label=f"‖∂h_T/∂x_t‖ {when} training",
+            ),
+            key=f"train_lag_{when}",
+        )
+st.caption(gradients.HOW_TO_READ["gradient_vs_lag"])
+shown = st.radio("Gate view of", list(results), horizontal=True, key="train_gate_cell",
+                 format_func=style.CELL_NAMES.get)  # fmt: skip
+cols = st.columns(2)
+for col, when in zip(cols, ("before", "after"), strict=True):
+    with col:
+        ui.chart(
+            gates.gate_heatmaps(probes[when][shown][0], max_frames=0),
+            key=f"train_gates_{when}",
+        )
+st.caption(gates.HOW_TO_READ["gate_heatmaps"])

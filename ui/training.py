@@ -1,0 +1,137 @@
+"""Training runs for the Train page: live progress, then cached results.
+
+A run is deterministic for its :class:`engine.train.TrainConfig`, so a finished result is kept
+in a small server-wide store keyed by the configuration (bounded, least recently used first
+out): a second learner, or a rerun, with the same settings sees it at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from types import SimpleNamespace
+
+import numpy as np
+import streamlit as st
+
+import engine
+from engine import tasks
+from engine.train import TrainConfig, Trainer, TrainResult, history_columns
+from figures.style import CELL_NAMES
+
+NOT_STARTED = SimpleNamespace(history=(), status="ready")
+"""Stands for a run before its first step (no history yet)."""
+MAX_STORED = 24
+CHUNK = 10  # training steps between two redraws
+MAX_SECONDS = 60.0  # every run stops by itself after this much training time
+
+
+class _Store:
+    def __init__(self):
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key, value):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > MAX_STORED:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource
+def store() -> _Store:
+    """The server-wide store of finished runs (one per process)."""
+    return _Store()
+
+
+def configs(task: str, lag: int, cells, *, steps: int, H: int, seed: int, forget_bias: float,
+            activation: str, lr: float) -> dict[str, TrainConfig]:  # fmt: skip
+    """One training configuration per cell, all with the same H, seed and budget."""
+    return {
+        cell: TrainConfig(
+            cell=cell,
+            task=tasks.TASKS[task],
+            lag=lag,
+            hidden_size=H,
+            seed=seed,
+            lr=lr,
+            max_steps=steps,
+            max_seconds=MAX_SECONDS,
+            forget_bias=forget_bias if cell == "lstm" else None,
+            nonlinearity=activation,
+        )  # fmt: skip
+        for cell in cells
+    }
+
+
+def cached(cfgs: dict[str, TrainConfig]) -> dict[str, TrainResult] | None:
+    """The finished results of every configuration, or None if any is missing."""
+    results = {cell: store().get(cfg) for cell, cfg in cfgs.items()}
+    return None if any(r is None for r in results.values()) else results
+
+
+def train_live(cfgs: dict[str, TrainConfig], draw) -> dict[str, TrainResult]:
+    """Train every cell in turn-taking chunks, calling ``draw(trainers)`` after each chunk."""
+    trainers = {cell: Trainer(cfg) for cell, cfg in cfgs.items()}
+    while not all(t.done for t in trainers.values()):
+        for t in trainers.values():
+            t.step(CHUNK)
+        draw(trainers)
+    results = {cell: t.result() for cell, t in trainers.items()}
+    for cell, r in results.items():
+        store().put(cfgs[cell], r)
+    return results
+
+
+def histories(trainers_or_results) -> dict[str, dict]:
+    """Cell -> history columns, for the training figures."""
+    return {c: history_columns(t.history) for c, t in trainers_or_results.items()}
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def probe(cfg: TrainConfig, params_key: str, _params: dict) -> tuple:
+    """One held-out sequence through the cell: its Trace and ‖∂h_T/∂x_t‖ per step."""
+    xs, _ = tasks.make_batch(cfg.task, cfg.lag, 1, np.random.default_rng(7))
+    trace = engine.forward(cfg.cell, _params, xs[0], nonlinearity=cfg.nonlinearity)
+    return trace, engine.jacobian_norms(trace, "x")
+
+
+def summary(results: dict[str, TrainResult]) -> str:
+    """The measured outcome in one or two sentences (never assumed)."""
+    parts = []
+    for cell, r in results.items():
+        ev = r.eval_after
+        name = CELL_NAMES[cell]
+        if r.diverged:
+            parts.append(f"the {name} diverged at step {r.steps}")
+        elif ev.accuracy is not None:
+            parts.append(f"the {name} reached {ev.accuracy:.0%} accuracy")
+        else:
+            parts.append(f"the {name} reached MSE {ev.loss:.3g} ({ev.relative_loss:.0%} of chance)")
+    any_r = next(iter(results.values()))
+    chance = (
+        f"chance is {any_r.eval_after.chance_accuracy:.0%}"
+        if any_r.eval_after.chance_accuracy is not None
+        else f"chance (predicting the mean) is MSE {any_r.eval_after.chance_loss:.3f}"
+    )
+    learned = [
+        CELL_NAMES[c]
+        for c, r in results.items()
+        if not r.diverged and r.eval_after.relative_loss < 0.5
+    ]
+    verdict = (
+        f"Learned the dependency (below half the chance loss): {', '.join(learned)}."
+        if learned
+        else "No cell got below half the chance loss within this budget."
+    )
+    steps = max(r.steps for r in results.values())
+    outcome = "; ".join(parts)
+    return f"After {steps} steps, on held-out sequences {outcome} ({chance}). {verdict}"
