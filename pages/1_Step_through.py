@@ -78,7 +78,7 @@ def stepper_view() -> None:
         "is the current step."
         + (" Colour: ‖dL/dh_t‖ (log scale)." if magnitude is not None else ""),
     )
-    left, right = st.columns([3, 2])
+    left, right = st.columns([5, 4])
     with left:
         ui.chart(
             diagram.cell_diagram(

@@ -1,0 +1,84 @@
+"""Take the README's screenshots of every page in headless Chromium (``make screenshots``).
+
+Starts the real app on a free port, opens each page with a lesson link, waits until the
+script has finished and the charts are drawn, and saves ``assets/<page>.png``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+]  # fmt: skip
+SHOTS = {
+    "home": "",
+    "step_through": "Step_through?cell=lstm&step=6&unit=3",
+    "step_through_backward": "Step_through?cell=rnn&mode=backward&step=8",
+    "gates_over_time": "Gates_over_time?cell=lstm&step=6",
+    "vanishing_gradients": "Vanishing_gradients",
+    "train": "Train",
+}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_idle(page, timeout_ms: int = 60_000) -> None:
+    """Wait until Streamlit finished the script run and every Plotly chart is drawn."""
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout_ms
+    )
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.stPlotlyChart')]"
+        ".every(c => c.querySelector('.main-svg'))",
+        timeout=timeout_ms,
+    )
+    page.wait_for_timeout(800)  # let the last transitions settle
+
+
+def main() -> None:
+    port = _port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            for name, path in SHOTS.items():
+                page.goto(f"{base}/{path}")
+                wait_idle(page)
+                out = ROOT / "assets" / f"{name}.png"
+                page.screenshot(path=str(out), full_page=True)
+                print("saved", out.relative_to(ROOT))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
