@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
+# The engine's matrices are small (H ≤ 256): on a 2-core server OpenBLAS's second thread only
+# waits for a CPU (a 64×1000×64 product: 25-30 ms on 2 threads, 0.3 ms on 1; bench/engine.py).
+# One BLAS thread per process for the app, the tests and the benchmarks.
+export OPENBLAS_NUM_THREADS ?= 1
+
 .PHONY: run test test-fast bench lint screenshots clean
 
 $(BIN)/python:
@@ -30,6 +35,12 @@ test-fast: $(VENV)/.dev  ## everything but the real-browser tests
 
 bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, training)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/train.py
+
+screenshots: $(VENV)/.dev  ## the README's screenshots of every page, in headless chromium
+	$(BIN)/python assets/screenshots.py
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
