@@ -32,7 +32,7 @@ cells = controls[2].multiselect(
     format_func=style.CELL_NAMES.get, help="Which cells to train (same H and seed).",
 )  # fmt: skip
 steps = controls[3].number_input(
-    "Training steps", 10, 5000, 300, step=50, key="train_steps",
+    "Training steps", 10, 5000, 600, step=50, key="train_steps",
     help=f"The step budget (batch 64, Adam, gradient-norm clip 1). Every run also stops by "
     f"itself after {runs.MAX_SECONDS:.0f} s of training.",
 )  # fmt: skip
@@ -40,7 +40,7 @@ if not cells:
     st.error("Pick at least one cell to train.")
     st.stop()
 cfgs = runs.configs(
-    task, lag, cells, steps=int(steps), H=lesson.H, seed=lesson.seed, lr=3e-3,
+    task, lag, cells, steps=int(steps), H=lesson.H, seed=lesson.seed, lr=1e-2,
     forget_bias=lesson.forget_bias, activation=lesson.activation,
 )  # fmt: skip
 task_obj = tasks.TASKS[task]
