@@ -18,6 +18,9 @@ mode = session.bind(
     "mode", controls[0].radio, "Direction", state.MODES, horizontal=True, help=texts.HELP["mode"],
     format_func={"forward": "Forward ▶", "backward": "◀ Backward (BPTT)"}.get,
 )  # fmt: skip
+if st.session_state.get("step_walk", mode) != mode:  # a new walk starts at its own end
+    session.set_value("step", T - 1 if mode == "backward" else 0)
+st.session_state["step_walk"] = mode
 unit = session.bind(
     "unit", controls[1].number_input, "Unit k", min_value=0, max_value=H - 1, step=1,
     help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),

@@ -165,3 +165,35 @@ def test_train_runs_live_and_states_the_measured_outcome():
     # the finished run is kept: a rerun shows it without training again
     at.run()
     assert at.button(key="train_start").disabled
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x00\x01\x02binary\xff\xfe", "not a text CSV"),
+        (b"a,b\n1,2\n3,x\n", "'x'"),
+        (b"1,2\n3\n", "row"),
+        ("t,value\n" + "".join(f"{t},{t % 7}\n" for t in range(50)), None),
+    ],
+)
+def test_csv_uploads_parse_or_explain(data, message):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.switch_page("pages/2_Gates_over_time.py")
+    at.session_state["s__csv"] = data.encode() if isinstance(data, str) else data
+    at.run()
+    at.radio(key="w_source").set_value("csv").run()
+    assert_clean(at)
+    if message is None:
+        assert not at.error and charts(at)
+    else:
+        assert at.error and message in at.error[0].value.replace("\\", "")
+
+
+def test_backward_walk_starts_at_the_last_step():
+    at = open_page("pages/1_Step_through.py")
+    T = at.slider(key="w_step").max + 1
+    at.radio(key="w_mode").set_value("backward").run()
+    assert_clean(at)
+    assert at.slider(key="w_step").value == T - 1
+    at.button(key="step_next").click().run()  # "next" in a backward walk goes one step back
+    assert at.slider(key="w_step").value == T - 2

@@ -21,6 +21,7 @@ from engine.inputs import Sequence
 from .state import Lesson
 
 CACHE = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
+CSV_LIMITS = inputs.Limits(max_chars=1_000_000)  # an upload may be as large as the 1 MB cap
 JACOBIAN_BUDGET = 2.0e9
 """Floating-point operations allowed for the three cells' Jacobian norms of one lesson: at
 large H the exact Jacobians are computed for the most recent lags only (said on screen)."""
@@ -75,7 +76,7 @@ def _sequence(key: Lesson, csv_text: str | None) -> tuple[Sequence, int]:
     else:
         if not csv_text:
             raise engine.InputError("Upload a CSV file first (one row per step).")
-        seq = inputs.parse_csv(csv_text)
+        seq = inputs.parse_csv(csv_text, limits=CSV_LIMITS)
     full = seq.T
     if full > key.T:  # only the first T steps are used
         seq = dataclasses.replace(seq, values=seq.values[: key.T], labels=seq.labels[: key.T])

@@ -19,8 +19,7 @@ from .state import Lesson
 
 READY = "s__ready"
 NOTICES = "s__notices"
-CSV = "s__csv"  # the uploaded CSV text (never carried in a link)
-CSV_NAME = "s__csv_name"
+CSV = "s__csv"  # the uploaded CSV bytes (never carried in a link)
 
 
 def widget_key(name: str) -> str:

@@ -9,7 +9,6 @@ from engine.inputs import NUMERIC_PRESETS, PRESETS
 from . import session, state
 from .texts import HELP
 
-MAX_UPLOAD_BYTES = 1_000_000
 INIT_LABELS = {
     "uniform": "PyTorch uniform",
     "orthogonal": "orthogonal",
@@ -43,14 +42,8 @@ def input_panel() -> None:
         session.bind("numbers", sb.text_area, "Your numbers", help=HELP["numbers"])
     else:
         upload = sb.file_uploader("CSV file", type=["csv", "txt"], help=HELP["csv"], key="w_csv")
-        if upload is not None:
-            data = upload.getvalue()
-            if len(data) > MAX_UPLOAD_BYTES:
-                st.session_state[session.CSV] = None
-                st.session_state[session.CSV_NAME] = "too large"
-            else:
-                st.session_state[session.CSV] = data
-                st.session_state[session.CSV_NAME] = upload.name
+        if upload is not None:  # the server refuses files over server.maxUploadSize (1 MB)
+            st.session_state[session.CSV] = upload.getvalue()
     if is_text:
         cols = sb.columns(2)
         session.bind("tokens", cols[0].radio, "Tokens", state.TOKEN_UNITS, help=HELP["tokens"])
