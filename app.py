@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from figures import gradients
-from ui import state, texts
+from ui import charts, state, texts
 
 lesson = ui.page("Home", choose_cell=False)
 st.markdown(texts.PITCH)
@@ -14,10 +14,11 @@ st.markdown(texts.PITCH)
 hero = dataclasses.replace(lesson, measure="x")
 comparison = ui.compare_or_stop(hero)
 ui.chart(
-    gradients.gradient_strips(
-        comparison.curves,
-        labels=comparison.labels[comparison.first :],
-        title="How much of each token reaches the last hidden state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
+    charts.comparison_figure(
+        "gradient_strips",
+        hero,
+        presentation=lesson.present,
+        title="How much of each token reaches the last state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
     ),
     key="home_hero",
     caption=texts.HOW_TO_READ_HERO,

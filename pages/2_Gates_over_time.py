@@ -3,9 +3,8 @@
 import streamlit as st
 
 import ui
-from engine import theory
 from figures import gates, style
-from ui import session, texts
+from ui import charts, session, texts
 
 lesson = ui.page("Gates over time")
 ui.sequence_or_stop(lesson)
@@ -21,7 +20,7 @@ st.markdown(
     "cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
 )
 selection = ui.chart(
-    gates.gate_heatmaps(trace, labels=run.labels, step=step, presentation=lesson.present),
+    charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
     key="gates_heatmaps",
     caption=gates.HOW_TO_READ["gate_heatmaps"],
     on_select="rerun",
@@ -35,7 +34,7 @@ if clicked and int(clicked[0]) != step:  # clicking a column sets the step
 left, right = st.columns(2)
 with left:
     ui.chart(
-        gates.step_bars(trace, step=step, labels=run.labels),
+        charts.cell_figure("step_bars", lesson, step=step, presentation=lesson.present),
         key="gates_bars",
         caption=gates.HOW_TO_READ["step_bars"],
     )
@@ -45,12 +44,12 @@ with right:
         help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),
     )  # fmt: skip
     ui.chart(
-        gates.unit_lines(trace, unit, labels=run.labels, step=step),
+        charts.cell_figure("unit_lines", lesson, unit=unit, step=step),
         key="gates_unit",
         caption=gates.HOW_TO_READ["unit_lines"],
     )
 ui.chart(
-    gates.saturation_strip(theory.gate_saturation(trace), labels=run.labels, step=step),
+    charts.cell_figure("saturation_strip", lesson, step=step, presentation=lesson.present),
     key="gates_saturation",
     caption=gates.HOW_TO_READ["saturation_strip"],
 )

@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from figures import gradients, style
-from ui import session, state, texts
+from ui import charts, session, state, texts
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
 ui.sequence_or_stop(lesson)
@@ -24,16 +24,19 @@ if cmp.first:
 
 st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
 ui.chart(
-    gradients.gradient_strips(
-        cmp.curves, labels=labels, title=f"{state.MEASURE_LABELS[measure]} per token"
+    charts.comparison_figure(
+        "gradient_strips",
+        lesson,
+        title=f"{state.MEASURE_LABELS[measure]} per token",
+        presentation=lesson.present,
     ),
     key="vg_strips",
     caption=gradients.HOW_TO_READ["gradient_strips"],
 )
 ui.chart(
-    gradients.gradient_vs_lag(
-        cmp.curves, measure_label=state.MEASURE_LABELS[measure], bound=cmp.bound,
-        extra=cmp.extra, labels=labels,
+    charts.comparison_figure(
+        "gradient_vs_lag", lesson, measure_label=state.MEASURE_LABELS[measure],
+        presentation=lesson.present,
     ),
     key="vg_lag",
     caption=gradients.HOW_TO_READ["gradient_vs_lag"],
@@ -49,15 +52,13 @@ st.subheader("Why: the paths the gradient takes")
 cols = st.columns(2)
 with cols[0]:
     ui.chart(
-        gradients.path_split(cmp.lstm_path["total"], cmp.lstm_path["path"], cell="lstm",
-                             labels=cmp.labels),
+        charts.comparison_figure("lstm_path", lesson, presentation=lesson.present),
         key="vg_lstm_path",
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
 with cols[1]:
     ui.chart(
-        gradients.path_split(cmp.gru_path["total"], cmp.gru_path["path"], cell="gru",
-                             labels=cmp.labels),
+        charts.comparison_figure("gru_path", lesson, presentation=lesson.present),
         key="vg_gru_path",
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
@@ -69,7 +70,7 @@ lag = st.slider(
     "factors ‖diag(1 − h_t²) W_hh‖₂.",
 )  # fmt: skip
 ui.chart(
-    gradients.why_factors(cmp.rnn_factors[T - lag :], cell="rnn", lag=lag),
+    charts.comparison_figure("why_factors", lesson, lag=lag, presentation=lesson.present),
     key="vg_why",
     caption=gradients.HOW_TO_READ["why_factors"],
 )

@@ -3,9 +3,10 @@
 Streamlit forgets a widget's value when the page that drew it is left, so every widget of the
 lesson has two keys: the widget key ``w_<field>`` and a plain session-state key ``s_<field>``
 that survives page switches. A change by the learner reaches ``s_`` in the widget's
-``on_change``; before a widget is drawn its value is set from ``s_``. On a session's first run the ``s_`` keys are filled from the
-query string (validated and clamped, with a notice for what was fixed); on every run the query
-string is rewritten from the lesson, so the address bar is always a shareable link.
+``on_change``; before a widget is drawn its value is set from ``s_``. On a session's first run
+the ``s_`` keys are filled from the query string (validated and clamped, with a notice for what
+was fixed); on every run the query string is rewritten from the lesson, so the address bar is
+always a shareable link.
 """
 
 from __future__ import annotations

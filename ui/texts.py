@@ -97,8 +97,8 @@ GUIDE = {
         "all": "An LSTM keeps two states: the cell state c_t (the highway along the top) and the "
         "hidden state h_t. Three sigmoid gates decide what to forget, what to write and what to "
         "show.",
-        "f": "Forget gate f_t = σ(…): the fraction of each unit of c_{t−1} that is kept. Near 1 the "
-        "memory is carried on; near 0 it is erased.",
+        "f": "Forget gate f_t = σ(…): the fraction of each unit of c_{t−1} that is kept. Near 1 "
+        "the memory is carried on; near 0 it is erased.",
         "i": "Input gate i_t = σ(…): how much of the candidate g_t is written into the cell.",
         "g": "Candidate g_t = tanh(…): the new content, between −1 and 1.",
         "c": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t: the highway. No matrix and no squashing on it, so "
