@@ -93,7 +93,8 @@ def _share(lesson: Lesson) -> None:
     with st.sidebar.expander("🔗 Share this lesson"):
         st.caption(
             "Anyone opening this link sees the same sequence, cell, settings and step, with the "
-            "same numbers. (An uploaded CSV file is not part of the link.)"
+            f"same numbers. (An uploaded CSV file, and text longer than {state.MAX_URL_TEXT:,} "
+            "characters, are not part of the link.)"
         )
         st.code(share_url(lesson), language=None, wrap_lines=True)
 

@@ -39,7 +39,7 @@ def input_panel() -> None:
     elif source == "text":
         session.bind("text", sb.text_area, "Your text", help=HELP["text"], max_chars=20000)
     elif source == "numbers":
-        session.bind("numbers", sb.text_area, "Your numbers", help=HELP["numbers"])
+        session.bind("numbers", sb.text_area, "Your numbers", help=HELP["numbers"], max_chars=20000)
     else:
         upload = sb.file_uploader("CSV file", type=["csv", "txt"], help=HELP["csv"], key="w_csv")
         if upload is not None:  # the server refuses files over server.maxUploadSize (1 MB)

@@ -175,8 +175,8 @@ def to_query(lesson: Lesson) -> dict[str, str]:
         value = getattr(lesson, name)
         if value == getattr(DEFAULT, name):
             continue
-        if name in ("text", "numbers") and lesson.source != name:
-            continue  # a preset link does not carry an unused text box
+        if name in ("text", "numbers") and (lesson.source != name or len(value) > MAX_URL_TEXT):
+            continue  # a link carries the text in use, if it fits in a link
         if isinstance(value, bool):
             value = int(value)
         out[_URL_NAMES.get(name, name)] = str(value)
