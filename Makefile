@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# `make run ADDRESS=0.0.0.0` serves the app to a classroom network
+ADDRESS ?= localhost
 
 # The engine's matrices are small (H ≤ 256): on a 2-core server OpenBLAS's second thread only
 # waits for a CPU (a 64×1000×64 product: 25-30 ms on 2 threads, 0.3 ms on 1; bench/engine.py).
@@ -25,7 +27,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 run: $(VENV)/.runtime  ## start the app on http://localhost:8501
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address localhost
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
 test: $(VENV)/.dev  ## the whole suite: engine, figures, pages (AppTest), real browser
 	$(BIN)/python -m pytest

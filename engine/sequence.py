@@ -439,7 +439,7 @@ def backward(trace: Trace, dL_dh) -> Grads:
 # --------------------------------------------------------------------------------------------
 
 
-def _matrix_norms(J, ord):
+def matrix_norms(J, ord=2):
     """Norms of a stack of matrices (N, m, n), safe from overflow and underflow for any entries.
 
     Each matrix is first scaled by a power of two (exact) to entries of at most 1. The spectral
@@ -521,7 +521,7 @@ def jacobian_norms(
         chunk.append(dh.copy() if wrt == "h" else input_gradient(cell, dh, dgh, loc_t) @ W_ih)
         if len(chunk) == 128 or t == first:
             i = t - first
-            norms[i : i + len(chunk)] = _matrix_norms(np.stack(chunk[::-1]), ord)
+            norms[i : i + len(chunk)] = matrix_norms(np.stack(chunk[::-1]), ord)
             chunk = []
         if t == first:
             break

@@ -25,7 +25,7 @@ import numpy as np
 
 from .cells import GATES
 from .errors import InputError
-from .sequence import Grads, Trace
+from .sequence import Grads, Trace, matrix_norms
 
 SIGMOID_SATURATION = 0.05
 """A sigmoid gate is saturated below this value or above 1 minus it."""
@@ -138,7 +138,7 @@ def sigma_max(W) -> float:
     float
         σ_max(W) = max_{‖v‖=1} ‖W v‖: the most a vector can be stretched by one product with W.
     """
-    return float(np.linalg.svd(_matrix(W, "W"), compute_uv=False)[0])
+    return float(matrix_norms(_matrix(W, "W")[None])[0])
 
 
 def spectral_radius(W) -> float:
@@ -273,7 +273,8 @@ def rnn_local_factors(trace: Trace) -> np.ndarray:
     h = trace.h
     slope = 1.0 - h**2 if trace.nonlinearity == "tanh" else (h > 0).astype(np.float64)
     J = slope[..., :, None] * trace.params["weight_hh"]  # diag(act') W_hh: row i scaled
-    return np.linalg.norm(J, ord=2, axis=(-2, -1))
+    H = J.shape[-1]
+    return matrix_norms(J.reshape(-1, H, H)).reshape(J.shape[:-2])
 
 
 def rnn_local_bound(trace: Trace) -> np.ndarray:

@@ -40,7 +40,7 @@ QUANTITIES = {
 }
 """The gates and states drawn for each cell, in the order of the cell's equations."""
 
-MAX_CELLS = 200_000
+MAX_CELLS = 100_000
 """Heatmap cells (panels × units × columns) sent at full time resolution. Longer runs show an
 even subsample of steps (every k-th, always including the last; said in the title): float32
 at 4 bytes a cell (base64) keeps a 2000-step, 64-unit LSTM at about 1.3 MB of JSON, where every

@@ -4,8 +4,8 @@ import numpy as np
 import streamlit as st
 
 import ui
-from figures import diagram, equations, stepper, style
-from ui import session, state, texts
+from figures import equations, stepper, style
+from ui import charts, session, state, texts
 
 lesson = ui.page("Step through")
 ui.sequence_or_stop(lesson)
@@ -84,8 +84,8 @@ def stepper_view() -> None:
     left, right = st.columns([5, 4])
     with left:
         ui.chart(
-            diagram.cell_diagram(
-                trace, unit, step=step, mode=mode, grads=grads, labels=run.labels,
+            charts.cell_figure(
+                "cell_diagram", lesson, unit=unit, step=step, mode=mode,
                 focus=None if focus == "all" else focus, presentation=lesson.present,
             ),
             key="step_diagram",
@@ -100,8 +100,13 @@ def stepper_view() -> None:
         ):
             st.latex(line.latex)
         ui.chart(
-            stepper.vector_strips(
-                trace, step, unit, mode=mode, grads=grads, presentation=lesson.present
+            charts.cell_figure(
+                "vector_strips",
+                lesson,
+                step=step,
+                unit=unit,
+                mode=mode,
+                presentation=lesson.present,
             ),
             key="step_vectors",
             caption="How to read this: every unit's value at this step, one strip per quantity; "
