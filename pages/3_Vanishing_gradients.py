@@ -42,10 +42,17 @@ ui.chart(
     caption=gradients.HOW_TO_READ["gradient_vs_lag"],
 )  # fmt: skip
 verdict = "holds ✅" if cmp.bound_holds else "is violated ❌"
+rate = (
+    "below 1, so the RNN's gradient must vanish at least geometrically"
+    if cmp.sigma_max < 1
+    else "above 1, so the bound allows growth: whether the gradient vanishes is decided by "
+    "the squashing (1 − h_t²) at each step, shown in the 'why' panel below"
+)
 st.markdown(
-    f"**Theory for the RNN:** σ_max(W_hh) = {cmp.sigma_max:.3f} and γ = 1, so the gradient can "
-    f"shrink by at most a factor (γ·σ_max)^k = {cmp.sigma_max:.3f}^k over k steps back (Pascanu, "
-    f"Mikolov & Bengio 2013). The bound {verdict} at every lag for this run."
+    f"**Theory for the RNN** (Pascanu, Mikolov & Bengio 2013): each step back multiplies the "
+    f"gradient by diag(act′) W_hh, so ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^k over k steps, with γ = 1 and "
+    f"σ_max(W_hh) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this bound (times the "
+    f"measure's own constant factor); for this run it {verdict} at every lag."
 )
 
 st.subheader("Why: the paths the gradient takes")

@@ -197,3 +197,14 @@ def test_backward_walk_starts_at_the_last_step():
     assert at.slider(key="w_step").value == T - 1
     at.button(key="step_next").click().run()  # "next" in a backward walk goes one step back
     assert at.slider(key="w_step").value == T - 2
+
+
+def test_long_typed_text_is_used_whole():
+    at = open_page("pages/2_Gates_over_time.py")
+    at.radio(key="w_source").set_value("text").run()
+    at.number_input(key="w_T").set_value(2000).run()
+    at.text_area(key="w_text").input(" ".join(f"w{i}" for i in range(1500))).run()  # 8,390 chars
+    assert_clean(at)
+    assert not at.error
+    title = chart_by_title(at, "every gate and state")["layout"]["title"]["text"]
+    assert "1500 steps" in title.replace(",", "")  # not cut to the link's 2,000 characters

@@ -138,10 +138,7 @@ def _coerce(name: str, raw: Any) -> tuple[Any, str | None]:
             else f"{name}={_short(raw)} is out of range: using {kind(clamped)}"
         )
         return kind(clamped), notice
-    value = str(raw)
-    if len(value) > MAX_URL_TEXT:
-        return value[:MAX_URL_TEXT], f"{name} was cut to its first {MAX_URL_TEXT} characters"
-    return value, None
+    return str(raw), None
 
 
 def _short(v: Any) -> str:
@@ -186,8 +183,12 @@ def to_query(lesson: Lesson) -> dict[str, str]:
 def from_query(query: dict[str, str]) -> tuple[Lesson, list[str]]:
     """Parse a query string (already decoded to a dict of strings) into a validated Lesson."""
     values = {_FROM_URL.get(k, k): v for k, v in query.items() if k != "page"}
+    cut = [k for k in ("text", "numbers") if len(str(values.get(k, ""))) > MAX_URL_TEXT]
+    for k in cut:  # a link carries at most MAX_URL_TEXT characters of text
+        values[k] = str(values[k])[:MAX_URL_TEXT]
     unknown = [k for k in values if k not in FIELDS]
     lesson, notices = clean({k: v for k, v in values.items() if k in FIELDS})
+    notices += [f"{k} was cut to its first {MAX_URL_TEXT:,} characters" for k in cut]
     if unknown:
         notices.append(
             "ignored unknown link parameters: " + ", ".join(_short(k) for k in unknown[:5])
