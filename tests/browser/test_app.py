@@ -437,10 +437,11 @@ def test_the_whole_typed_text_is_used_or_the_cut_is_said(page: Page, app_url, se
     open_app(page, app_url + "/Gates_over_time?source=text&text=hello%20world")
     text = ((SENTENCE + " ") * 700)[:20_000]  # 625 × 4 = 2,500 words
     rerun(page, lambda: (paste(page, text), text_area(page).press("Control+Enter")))
-    assert_healthy(page, server_log)
+    assert_healthy(page, server_log, input_error=True)  # a clear message, not a silent cut
     said = page.locator(f"{MAIN} [data-testid=stCaptionContainer]").all_inner_texts()
-    said += alerts(page, "Warning") + alerts(page, "Info")
-    said_so = [s for s in said if "of 2,500 steps" in s or "2,000 characters" in s]
+    said += alerts(page, "Warning") + alerts(page, "Info") + alerts(page, "Error")
+    # 2,500 words: more tokens than the 2,000-step limit, which the message must name
+    said_so = [s for s in said if "2,500" in s and "2,000" in s]
     assert said_so, said
 
 
