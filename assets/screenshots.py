@@ -67,10 +67,14 @@ def main() -> None:
                 time.sleep(0.2)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
             for name, path in SHOTS.items():
                 page.goto(f"{base}/{path}")
                 wait_idle(page)
+                if name == "train":  # show a finished run: train the three cells first
+                    page.get_by_role("button", name="▶ Train").click()
+                    page.wait_for_selector("[data-testid=stAlertContentSuccess]", timeout=120_000)
+                    wait_idle(page)
                 out = ROOT / "assets" / f"{name}.png"
                 page.screenshot(path=str(out), full_page=True)
                 print("saved", out.relative_to(ROOT))

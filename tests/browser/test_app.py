@@ -423,9 +423,9 @@ def test_a_million_characters_pasted_do_not_break_the_app(page: Page, app_url, s
     assert counter in page.locator(f"{SIDEBAR} [data-testid=stTextArea]").inner_text()
     assert_healthy(page, server_log)
 
-    # the largest text the box takes goes through, and the page still works
-    rerun(page, lambda: (paste(page, huge[:20_000]), text_area(page).press("Control+Enter")))
-    assert len(text_area(page).input_value()) == 20_000
+    # a long text within the 2,000-token limit goes through, and the page still works
+    rerun(page, lambda: (paste(page, huge[:12_000]), text_area(page).press("Control+Enter")))
+    assert len(text_area(page).input_value()) == 12_000
     captions = page.locator(f"{MAIN} [data-testid=stCaptionContainer]").all_inner_texts()
     assert any(c.startswith("Using the first 40 of") for c in captions), captions
     assert any("zebras" in t for t in chart_texts(page))
