@@ -11,7 +11,13 @@ ui.sequence_or_stop(lesson)
 run = ui.run_or_stop(lesson)
 trace = run.trace
 T, H = trace.T, trace.H
-step = min(lesson.step, T - 1)
+step = session.bind(
+    "step", st.slider, "Timestep t (0-based)", 0, max(T - 1, 1), disabled=T == 1,
+    coerce=lambda t: min(max(int(t), 0), T - 1),
+    help="The step the cursor starts from and the bars and lines show (shared with Step "
+    "through). ▶ Play in the heatmaps animates every step in the browser.",
+)  # fmt: skip
+step = min(step, T - 1)
 ui.notice_subsampled(T, len(style.frame_steps(T)))
 
 st.markdown(
@@ -19,17 +25,11 @@ st.markdown(
     "on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near 1, the "
     "cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
 )
-selection = ui.chart(
+ui.chart(
     charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
     key="gates_heatmaps",
     caption=gates.HOW_TO_READ["gate_heatmaps"],
-    on_select="rerun",
-    selection_mode="points",
 )
-clicked = [p.get("x") for p in (selection.selection.points if selection else []) if "x" in p]
-if clicked and int(clicked[0]) != step:  # clicking a column sets the step
-    session.set_value("step", int(clicked[0]))
-    st.rerun()
 
 left, right = st.columns(2)
 with left:
