@@ -13,7 +13,7 @@ run = ui.run_or_stop(lesson)
 trace, grads = run.trace, run.grads
 T, H = trace.T, trace.H
 
-controls = st.columns([2, 1, 4])
+controls = st.columns([2, 1, 4, 2])
 mode = session.bind(
     "mode", controls[0].radio, "Direction", state.MODES, horizontal=True, help=texts.HELP["mode"],
     format_func={"forward": "Forward ▶", "backward": "◀ Backward (BPTT)"}.get,
@@ -30,18 +30,47 @@ focus = controls[2].radio(
     "Sub-step", substeps, horizontal=True, key="step_focus",
     help="Highlight one part of the step in the diagram; the rest fades.",
 )  # fmt: skip
+auto = controls[3].toggle(
+    "Auto-step", key="step_auto",
+    help="Walk one step every 0.7 s on the server, so the equations and the vectors follow "
+    "the diagram. Any ◀ ▶ click pauses; the walk stops at its end.",
+)  # fmt: skip
 ui.notice_subsampled(T, len(style.frame_steps(T)))
 magnitude = np.linalg.norm(grads.h, axis=-1) if mode == "backward" else None
+
+
+WALK = 1 if mode == "forward" else -1  # "next" in this walk
+STEP_SECONDS = style.STEP_MS / 1000
 
 
 def _move(delta: int) -> None:
     step = min(max(session.value("step") + delta, 0), T - 1)
     session.set_value("step", step)
+    st.session_state["step_clicked"] = True  # this rerun is the learner's: no auto-step
+    if st.session_state.get("step_auto"):  # any interaction pauses autoplay
+        st.session_state["step_auto"] = False
+        st.session_state["step_stop_timer"] = True
 
 
-@st.fragment
+def _auto_step() -> None:
+    """A timed rerun of the fragment: one step on in the walk, stopping at its end."""
+    step = session.value("step") + WALK
+    if 0 <= step < T:
+        session.set_value("step", step)
+    else:
+        st.session_state["step_auto"] = False
+        st.rerun()  # the whole page, so the fragment's timer is switched off
+
+
 def stepper_view() -> None:
-    """Everything that follows the current step: reruns alone (about 0.1 s) on ◀ ▶."""
+    """Everything that follows the current step: reruns alone (about 0.1 s) on ◀ ▶, and
+    every 0.7 s when auto-stepping."""
+    if st.session_state.pop("step_stop_timer", False):
+        st.rerun()
+    timed = not st.session_state.pop("step_fresh", False)
+    clicked = st.session_state.pop("step_clicked", False)
+    if auto and timed and not clicked:
+        _auto_step()
     forward_walk = mode == "forward"
     nav = st.columns([1, 1, 6, 2], vertical_alignment="bottom")
     nav[0].button(
@@ -123,6 +152,7 @@ def stepper_view() -> None:
             )
 
 
-stepper_view()
+st.session_state["step_fresh"] = True  # a full run: the fragment shows, it does not step
+st.fragment(stepper_view, run_every=STEP_SECONDS if auto else None)()
 
 ui.downloads(run, lesson, key="step")

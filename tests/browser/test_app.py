@@ -513,3 +513,27 @@ def test_presentation_mode_hides_the_sidebar_and_keeps_the_animation(
     assert "present" not in parse_qs(urlsplit(page.url).query)
     assert radio_value(page, "Cell") == "GRU"  # the lesson is kept
     assert_healthy(page, server_log)
+
+
+def _url_step(page: Page) -> int:
+    return int(parse_qs(urlsplit(page.url).query).get("step", ["0"])[0])
+
+
+def test_auto_step_walks_the_equations_and_a_click_pauses_it(page: Page, app_url, server_log):
+    open_app(page, app_url + "/Step_through")
+    assert _url_step(page) == 0
+    page.get_by_text("Auto-step").click()
+    # the fragment steps on the server every 0.7 s: the link (and the equations) follow
+    page.wait_for_function(
+        "() => Number(new URL(location.href).searchParams.get('step')) >= 3", timeout=20_000
+    )
+    page.get_by_role("button", name="Next ▶").click()  # any interaction pauses autoplay
+    time.sleep(1.5)
+    wait_idle(page)
+    paused_at = _url_step(page)
+    time.sleep(3.0)
+    wait_idle(page)
+    assert _url_step(page) == paused_at  # paused: the step stays where the click left it
+    heading = page.locator("[data-testid=stMarkdownContainer]", has_text="Equations at t =")
+    assert f"t = {paused_at}," in heading.first.inner_text()  # the equations agree
+    assert_healthy(page, server_log)
