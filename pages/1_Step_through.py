@@ -71,20 +71,19 @@ def stepper_view() -> None:
     clicked = st.session_state.pop("step_clicked", False)
     if auto and timed and not clicked:
         _auto_step()
-    forward_walk = mode == "forward"
     nav = st.columns([1, 1, 6, 2], vertical_alignment="bottom")
     nav[0].button(
         "◀ Prev",
         key="step_prev",
         on_click=_move,
-        args=(-1 if forward_walk else 1,),
+        args=(-WALK,),
         help="One step back in this walk (backward mode walks from the last step).",
     )
     nav[1].button(
         "Next ▶",
         key="step_next",
         on_click=_move,
-        args=(1 if forward_walk else -1,),
+        args=(WALK,),
         help="One step on in this walk.",
     )
     step = session.bind(
