@@ -208,3 +208,15 @@ def test_long_typed_text_is_used_whole():
     assert not at.error
     title = chart_by_title(at, "every gate and state")["layout"]["title"]["text"]
     assert "1500 steps" in title.replace(",", "")  # not cut to the link's 2,000 characters
+
+
+def test_vanishing_gradients_measure_changes_the_curves():
+    at = open_page("pages/3_Vanishing_gradients.py")
+    before = chart_by_title(at, "against lag")
+    at.radio(key="w_measure").set_value("bptt").run()
+    assert_clean(at)
+    after = chart_by_title(at, "against lag")
+    assert "dL/dh" in after["layout"]["title"]["text"] != before["layout"]["title"]["text"]
+    names = [t.get("name", "") for t in after["data"]]
+    assert any("dL/dc" in n for n in names)  # the LSTM's cell-state gradient joins the plot
+    assert after["layout"]["yaxis"]["type"] == "log"
