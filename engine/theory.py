@@ -361,6 +361,13 @@ def _check_grads(trace, grads, field):
     return g
 
 
+def _path_split(total, products):
+    """The last step's gradient carried back by a product of gates alone, beside the total."""
+    total = np.array(total)
+    path = total[..., -1:, :] * products
+    return {"path": path, "total": total, "rest": total - path}
+
+
 def lstm_cell_path(trace: Trace, grads: Grads) -> dict[str, np.ndarray]:
     """The LSTM's constant error carousel: dL/dc_{T-1} carried back through the forget gates.
 
@@ -384,9 +391,7 @@ def lstm_cell_path(trace: Trace, grads: Grads) -> dict[str, np.ndarray]:
         path_t = dc_{T-1} ⊙ Π_{s=t+1}^{T-1} f_s                          (carousel only)
     """
     _require(trace, ("lstm",), "The LSTM cell path")
-    total = np.array(_check_grads(trace, grads, "c"))
-    path = total[..., -1:, :] * forget_products(trace)
-    return {"path": path, "total": total, "rest": total - path}
+    return _path_split(_check_grads(trace, grads, "c"), forget_products(trace))
 
 
 def gru_direct_path(trace: Trace, grads: Grads) -> dict[str, np.ndarray]:
@@ -411,9 +416,7 @@ def gru_direct_path(trace: Trace, grads: Grads) -> dict[str, np.ndarray]:
         path_t = dh_{T-1} ⊙ Π_{s=t+1}^{T-1} z_s                               (direct only)
     """
     _require(trace, ("gru",), "The GRU direct path")
-    total = np.array(_check_grads(trace, grads, "h"))
-    path = total[..., -1:, :] * update_products(trace)
-    return {"path": path, "total": total, "rest": total - path}
+    return _path_split(_check_grads(trace, grads, "h"), update_products(trace))
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Step through: one cell, one sequence, one timestep at a time, forward and backward."""
 
-import numpy as np
 import streamlit as st
 
 import ui
@@ -36,7 +35,7 @@ auto = controls[3].toggle(
     "the diagram. Any ◀ ▶ click pauses; the walk stops at its end.",
 )  # fmt: skip
 ui.notice_subsampled(T, len(style.frame_steps(T)))
-magnitude = np.linalg.norm(grads.h, axis=-1) if mode == "backward" else None
+magnitude = run.grad_norms if mode == "backward" else None
 
 
 WALK = 1 if mode == "forward" else -1  # "next" in this walk

@@ -36,6 +36,11 @@ class Run:
     grads: engine.Grads
     labels: tuple[str, ...]
 
+    @property
+    def grad_norms(self) -> np.ndarray:
+        """(T,) ‖dL/dh_t‖: how much of the loss's gradient reaches each step."""
+        return np.linalg.norm(self.grads.h, axis=-1)
+
 
 def input_key(lesson: Lesson) -> Lesson:
     """The lesson with everything that does not change the input sequence set to defaults."""
@@ -145,7 +150,7 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
     curves, extra = {}, {}
     for cell, r in runs.items():
         if measure == "bptt":
-            curves[cell] = np.linalg.norm(r.grads.h, axis=-1)
+            curves[cell] = r.grad_norms
         else:
             curves[cell] = engine.jacobian_norms(r.trace, measure, max_lag=T - 1 - first)
     if measure == "bptt":
