@@ -9,14 +9,16 @@ Parameters follow PyTorch's names and layout (``torch.nn.RNN/GRU/LSTM``, layer 0
 ``weight_ih`` (G*H, D), ``weight_hh`` (G*H, H), ``bias_ih`` (G*H,), ``bias_hh`` (G*H,), with
 G = 1 (rnn), 3 (gru: r, z, n) or 4 (lstm: i, f, g, o) stacked gate blocks.
 
-The sequence code (:mod:`engine.sequence`) does not call the public step functions. It
+The public step functions (at the end of the module) are written like the equations: one line
+per equation, the numerically stable sigmoid, local derivatives from the outputs. They are the
+code to read. The sequence code (:mod:`engine.sequence`) does not call them: for speed it
 projects every input once (``gi = x @ weight_ih.T + bias_ih`` for all steps in one matmul) and
-runs the ``_core`` functions below, which only do the recurrent part. Backward is split the
-same way: a step's local derivatives (gate slopes such as z(1 - z)) depend only on the forward
-record, so the sequence computes them for all steps at once (``_local``) and the loop over time
-runs only what needs the incoming gradient (``_core_backward``). The public step functions are
-thin wrappers around the same functions, so the finite-difference tests of the steps check the
-exact code that the sequence runs.
+runs the in-place ``_core`` kernels below, which only do the recurrent part. Backward is split
+the same way: a step's local derivatives (gate slopes such as z(1 - z)) depend only on the
+forward record, so the sequence computes them for all steps at once (``_local``) and the loop
+over time runs only what needs the incoming gradient (``_core_backward``). The two
+implementations share no code; ``tests/test_engine.py`` holds them equal (every output and
+gradient, to 1e-12) and checks both against finite differences.
 
 Shapes: a leading batch axis B on every array (``x`` (B, D), ``h_prev`` (B, H)).
 """
@@ -231,45 +233,9 @@ def input_gradient(cell, dh, dgh, loc):
 
 
 # --------------------------------------------------------------------------------------------
-# Public step functions
+# Public step functions: the equations written out, one line each (CS231n's rnn_layers.py).
+# They share no code with the cores above; tests/test_engine.py holds the two equal.
 # --------------------------------------------------------------------------------------------
-
-
-def _param_grads(x, h_prev, dgi, dgh):
-    return {
-        "weight_ih": dgi.T @ x,
-        "weight_hh": dgh.T @ h_prev,
-        "bias_ih": dgi.sum(axis=0),
-        "bias_hh": dgh.sum(axis=0),
-    }
-
-
-def _step_forward(cell, x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh, relu):
-    gi = x @ weight_ih.T + bias_ih
-    out = forward_records(cell, gi.shape[:-1], weight_hh.shape[1])
-    CORES[cell][0](gi, h_prev, c_prev, weight_hh, bias_hh, relu, out)
-    h, c, acts, aux = out
-    cache = {
-        "cell": cell, "x": x, "h_prev": h_prev, "c_prev": c_prev, "acts": acts, "aux": aux,
-        "weight_ih": weight_ih, "weight_hh": weight_hh, "relu": relu,
-    }  # fmt: skip
-    return h, c, cache
-
-
-def _step_backward(dh, dc, cache):
-    cell = cache["cell"]
-    _, local, core_backward = CORES[cell]
-    loc = local(cache["h_prev"], cache["c_prev"], cache["acts"], cache["aux"], cache["relu"])
-    dh = np.asarray(dh, dtype=np.float64)
-    out = backward_records(cell, dh.shape[:-1], dh.shape[-1])
-    core_backward(dh, dc, loc, cache["weight_hh"], out)
-    dh_prev, dc_prev, dgh, _ = out
-    dgi = input_gradient(cell, dh, dgh, loc)
-    grads = {"x": dgi @ cache["weight_ih"], "h_prev": dh_prev}
-    if dc_prev is not None:
-        grads["c_prev"] = dc_prev
-    grads.update(_param_grads(cache["x"], cache["h_prev"], dgi, dgh))
-    return grads
 
 
 def rnn_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity="tanh"):
@@ -289,15 +255,22 @@ def rnn_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh, nonlinea
     -------
     h : ndarray (B, H)
     cache : dict
-        The step's record, consumed by :func:`rnn_step_backward`.
+        The step's record (inputs, output, parameters), consumed by :func:`rnn_step_backward`.
 
     Equations::
 
-        h = act(W_ih x + b_ih + W_hh h_prev + b_hh),   act = tanh or relu
+        a = W_ih x + b_ih + W_hh h_prev + b_hh
+        h = act(a),   act = tanh or relu
     """
-    h, _, cache = _step_forward(
-        "rnn", x, h_prev, None, weight_ih, weight_hh, bias_ih, bias_hh, nonlinearity == "relu"
-    )
+    a = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # pre-activation (B, H)
+    if nonlinearity == "relu":
+        h = np.clip(a, 0.0, STATE_LIMIT)  # relu, saturated far beyond any meaningful value
+    else:
+        h = np.tanh(a)  # squashed into (-1, 1)
+    cache = {
+        "x": x, "h_prev": h_prev, "h": h, "nonlinearity": nonlinearity,
+        "weight_ih": weight_ih, "weight_hh": weight_hh,
+    }  # fmt: skip
     return h, cache
 
 
@@ -315,14 +288,31 @@ def rnn_step_backward(dh, cache):
     -------
     dict
         Gradients keyed by the forward argument names: ``x`` (B, D), ``h_prev`` (B, H),
-        ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (their own shapes).
+        ``weight_ih`` (H, D), ``weight_hh`` (H, H), ``bias_ih`` (H,), ``bias_hh`` (H,).
 
     Equations::
 
         da      = dh ⊙ act'(a)            (tanh' = 1 - h², relu' = [a > 0])
+        dx      = W_ihᵀ da
         dh_prev = W_hhᵀ da
+        dW_ih   = Σ_b da x_bᵀ,   dW_hh = Σ_b da h_prev_bᵀ,   db_ih = db_hh = Σ_b da
     """
-    return _step_backward(dh, None, cache)
+    x, h_prev, h = cache["x"], cache["h_prev"], cache["h"]
+    weight_ih, weight_hh = cache["weight_ih"], cache["weight_hh"]
+    if cache["nonlinearity"] == "relu":
+        da = dh * ((h > 0) & (h < STATE_LIMIT))  # relu' = [a > 0] (0 where saturated)
+    else:
+        da = dh * (1.0 - h**2)  # tanh' from the output
+    dx = da @ weight_ih  # back into the input
+    dh_prev = da @ weight_hh  # through W_hh: the only path back in time
+    dW_ih = da.T @ x  # summed over the batch
+    dW_hh = da.T @ h_prev
+    db_ih = da.sum(axis=0)
+    db_hh = da.sum(axis=0)
+    return {
+        "x": dx, "h_prev": dh_prev,
+        "weight_ih": dW_ih, "weight_hh": dW_hh, "bias_ih": db_ih, "bias_hh": db_hh,
+    }  # fmt: skip
 
 
 def gru_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -339,7 +329,8 @@ def gru_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     -------
     h : ndarray (B, H)
     cache : dict
-        Gate record (``acts`` holds r, z, n), consumed by :func:`gru_step_backward`.
+        The gate record (``r``, ``z``, ``n``, ``hn`` = W_hn h_prev + b_hn, each (B, H)) with
+        the inputs and parameters, consumed by :func:`gru_step_backward`.
 
     Equations::
 
@@ -348,26 +339,67 @@ def gru_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
         n = tanh(W_in x + b_in + r ⊙ (W_hn h_prev + b_hn))
         h = (1 - z) ⊙ n + z ⊙ h_prev
     """
-    h, _, cache = _step_forward("gru", x, h_prev, None, weight_ih, weight_hh, bias_ih, bias_hh, 0)
+    H = h_prev.shape[-1]
+    gi = x @ weight_ih.T + bias_ih  # the input's share of r, z, n (B, 3H)
+    gh = h_prev @ weight_hh.T + bias_hh  # the previous state's share of r, z, n (B, 3H)
+    r = sigmoid(gi[..., :H] + gh[..., :H])  # reset gate
+    z = sigmoid(gi[..., H : 2 * H] + gh[..., H : 2 * H])  # update gate
+    hn = gh[..., 2 * H :]  # W_hn h_prev + b_hn
+    n = np.tanh(gi[..., 2 * H :] + r * hn)  # candidate state: r gates the old state's share
+    h = (1.0 - z) * n + z * h_prev  # z keeps the old state, 1 - z takes the candidate
+    cache = {
+        "x": x, "h_prev": h_prev, "r": r, "z": z, "n": n, "hn": hn,
+        "weight_ih": weight_ih, "weight_hh": weight_hh,
+    }  # fmt: skip
     return h, cache
 
 
 def gru_step_backward(dh, cache):
     """Backward pass of :func:`gru_step_forward`.
 
+    Parameters
+    ----------
+    dh : ndarray (B, H)
+        Gradient of the loss with respect to ``h``.
+    cache : dict
+        From :func:`gru_step_forward`.
+
     Returns
     -------
     dict
-        ``x`` (B, D), ``h_prev`` (B, H) and the four parameter gradients.
+        ``x`` (B, D), ``h_prev`` (B, H) and the four parameter gradients (their own shapes).
 
     Equations::
 
-        dn_pre  = dh ⊙ (1 - z) ⊙ (1 - n²)
-        dz_pre  = dh ⊙ (h_prev - n) ⊙ z(1 - z)
-        dr_pre  = dn_pre ⊙ (W_hn h_prev + b_hn) ⊙ r(1 - r)
-        dh_prev = dh ⊙ z + W_hhᵀ [dr_pre; dz_pre; r ⊙ dn_pre]
+        da_n    = dh ⊙ (1 - z) ⊙ (1 - n²)
+        da_z    = dh ⊙ (h_prev - n) ⊙ z(1 - z)
+        da_r    = da_n ⊙ (W_hn h_prev + b_hn) ⊙ r(1 - r)
+        dgi     = [da_r; da_z; da_n]          (gradient of W_ih x + b_ih)
+        dgh     = [da_r; da_z; r ⊙ da_n]      (gradient of W_hh h_prev + b_hh)
+        dh_prev = dh ⊙ z + W_hhᵀ dgh
     """
-    return _step_backward(dh, None, cache)
+    x, h_prev = cache["x"], cache["h_prev"]
+    r, z, n, hn = cache["r"], cache["z"], cache["n"], cache["hn"]
+    weight_ih, weight_hh = cache["weight_ih"], cache["weight_hh"]
+    dn = dh * (1.0 - z)  # h = (1 - z) n + z h_prev
+    dz = dh * (h_prev - n)
+    da_n = dn * (1.0 - n**2)  # tanh' from the output
+    da_z = dz * z * (1.0 - z)  # σ' from the output
+    dr = da_n * hn  # n's pre-activation holds r ⊙ hn
+    dhn = da_n * r
+    da_r = dr * r * (1.0 - r)  # σ' from the output
+    dgi = np.concatenate([da_r, da_z, da_n], axis=-1)  # (B, 3H)
+    dgh = np.concatenate([da_r, da_z, dhn], axis=-1)  # r scales only the recurrent n block
+    dx = dgi @ weight_ih
+    dh_prev = dh * z + dgh @ weight_hh  # the direct path (z) plus the paths through the gates
+    dW_ih = dgi.T @ x
+    dW_hh = dgh.T @ h_prev
+    db_ih = dgi.sum(axis=0)
+    db_hh = dgh.sum(axis=0)
+    return {
+        "x": dx, "h_prev": dh_prev,
+        "weight_ih": dW_ih, "weight_hh": dW_hh, "bias_ih": db_ih, "bias_hh": db_hh,
+    }  # fmt: skip
 
 
 def lstm_step_forward(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -384,7 +416,8 @@ def lstm_step_forward(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
     -------
     h, c : ndarray (B, H)
     cache : dict
-        Gate record (``acts`` holds i, f, g, o), consumed by :func:`lstm_step_backward`.
+        The gate record (``i``, ``f``, ``g``, ``o``, ``tanh_c``, each (B, H)) with the inputs
+        and parameters, consumed by :func:`lstm_step_backward`.
 
     Equations::
 
@@ -393,7 +426,20 @@ def lstm_step_forward(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
         c = f ⊙ c_prev + i ⊙ g
         h = o ⊙ tanh(c)
     """
-    return _step_forward("lstm", x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh, 0)
+    H = h_prev.shape[-1]
+    a = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # pre-activations (B, 4H)
+    i = sigmoid(a[..., :H])  # input gate: how much of the candidate to write
+    f = sigmoid(a[..., H : 2 * H])  # forget gate: how much of the old cell to keep
+    g = np.tanh(a[..., 2 * H : 3 * H])  # candidate values
+    o = sigmoid(a[..., 3 * H :])  # output gate: how much of the cell to show
+    c = f * c_prev + i * g  # the cell-state highway
+    tanh_c = np.tanh(c)
+    h = o * tanh_c  # the hidden state: a gated view of the cell
+    cache = {
+        "x": x, "h_prev": h_prev, "c_prev": c_prev, "i": i, "f": f, "g": g, "o": o,
+        "tanh_c": tanh_c, "weight_ih": weight_ih, "weight_hh": weight_hh,
+    }  # fmt: skip
+    return h, c, cache
 
 
 def lstm_step_backward(dh, dc, cache):
@@ -403,17 +449,43 @@ def lstm_step_backward(dh, dc, cache):
     ----------
     dh, dc : ndarray (B, H)
         Gradients of the loss with respect to ``h`` and ``c`` (``dc`` from the future only).
+    cache : dict
+        From :func:`lstm_step_forward`.
 
     Returns
     -------
     dict
-        ``x``, ``h_prev``, ``c_prev`` and the four parameter gradients.
+        ``x`` (B, D), ``h_prev``, ``c_prev`` (B, H) and the four parameter gradients.
 
     Equations::
 
         dc_total = dc + dh ⊙ o ⊙ (1 - tanh²(c))
         di, df, dg, do = dc_total ⊙ g, dc_total ⊙ c_prev, dc_total ⊙ i, dh ⊙ tanh(c)
         dc_prev  = dc_total ⊙ f          (the constant error carousel)
-        dh_prev  = W_hhᵀ [di ⊙ i(1-i); df ⊙ f(1-f); dg ⊙ (1-g²); do ⊙ o(1-o)]
+        da       = [di ⊙ i(1-i); df ⊙ f(1-f); dg ⊙ (1-g²); do ⊙ o(1-o)]
+        dh_prev  = W_hhᵀ da,   dx = W_ihᵀ da
     """
-    return _step_backward(dh, dc, cache)
+    x, h_prev, c_prev = cache["x"], cache["h_prev"], cache["c_prev"]
+    i, f, g, o, tanh_c = cache["i"], cache["f"], cache["g"], cache["o"], cache["tanh_c"]
+    weight_ih, weight_hh = cache["weight_ih"], cache["weight_hh"]
+    dc_total = dc + dh * o * (1.0 - tanh_c**2)  # the highway plus the path through h
+    do = dh * tanh_c  # h = o ⊙ tanh(c)
+    di = dc_total * g  # c = f ⊙ c_prev + i ⊙ g
+    df = dc_total * c_prev
+    dg = dc_total * i
+    dc_prev = dc_total * f  # the constant error carousel
+    da_i = di * i * (1.0 - i)  # σ' from the output
+    da_f = df * f * (1.0 - f)
+    da_g = dg * (1.0 - g**2)  # tanh' from the output
+    da_o = do * o * (1.0 - o)
+    da = np.concatenate([da_i, da_f, da_g, da_o], axis=-1)  # (B, 4H), PyTorch's order
+    dx = da @ weight_ih
+    dh_prev = da @ weight_hh  # every gate read h_prev
+    dW_ih = da.T @ x
+    dW_hh = da.T @ h_prev
+    db_ih = da.sum(axis=0)
+    db_hh = da.sum(axis=0)
+    return {
+        "x": dx, "h_prev": dh_prev, "c_prev": dc_prev,
+        "weight_ih": dW_ih, "weight_hh": dW_hh, "bias_ih": db_ih, "bias_hh": db_hh,
+    }  # fmt: skip

@@ -34,6 +34,7 @@ from engine import (
     rnn_step_backward,
     rnn_step_forward,
 )
+from engine.cells import CORES, backward_records, forward_records, input_gradient
 
 B, D, H, T = 2, 3, 4, 6
 EPS = 1e-3
@@ -218,6 +219,102 @@ def test_step_backward_returns_every_input(cell, nl):
     _, _, cache = step_forward(cell, nl, inputs)
     # backward: one gradient per forward argument, keyed by its name
     assert set(step_backward(cell, dh, dc, cache)) == set(STEP_INPUTS[cell])
+
+
+# --------------------------------------------------------------------------------------------
+# The readable step functions and the fast in-place kernels are the same maths
+# --------------------------------------------------------------------------------------------
+
+SAME = {"rtol": 1e-12, "atol": 1e-12}
+
+
+def kernel_step(cell, nl, inputs, dh, dc):
+    """One step through the in-place kernels that forward/backward run: (h, c, gates, grads)."""
+    forward_core, local, backward_core = CORES[cell]
+    x, h_prev, c_prev = inputs["x"], inputs["h_prev"], inputs.get("c_prev")
+    W_ih, W_hh, b_ih, b_hh = (inputs[name] for name in PARAM_NAMES)
+    relu = nl == "relu"
+    out = forward_records(cell, (B,), H)
+    forward_core(x @ W_ih.T + b_ih, h_prev, c_prev, W_hh, b_hh, relu, out)
+    h, c, acts, aux = out
+    loc = local(h_prev, c_prev, acts, aux, relu)
+    dh_prev, dc_prev, dgh, dc_total = backward_records(cell, (B,), H)
+    backward_core(dh, dc if cell == "lstm" else None, loc, W_hh, (dh_prev, dc_prev, dgh, dc_total))
+    dgi = input_gradient(cell, dh, dgh, loc)
+    grads = {
+        "x": dgi @ W_ih, "h_prev": dh_prev,
+        "weight_ih": dgi.T @ x, "weight_hh": dgh.T @ h_prev,
+        "bias_ih": dgi.sum(axis=0), "bias_hh": dgh.sum(axis=0),
+    }  # fmt: skip
+    if cell == "lstm":
+        grads["c_prev"] = dc_prev
+    gates = {q: acts[:, k * H : (k + 1) * H] for k, q in enumerate(GATES[cell])}
+    return h, c, gates, grads
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("cell", "nl"), CASES, ids=CASE_IDS)
+def test_readable_step_equals_the_kernels(cell, nl, seed):
+    inputs, dh, dc = step_point(cell, nl)
+    rng = np.random.default_rng(seed)  # a fresh random point, same shapes
+    inputs = {k: v + 0.3 * rng.standard_normal(v.shape) for k, v in inputs.items()}
+    dh, dc = rng.standard_normal(dh.shape), rng.standard_normal(dc.shape)
+    h, c, cache = step_forward(cell, nl, inputs)
+    grads = step_backward(cell, dh, dc, cache)
+    h_fast, c_fast, gates_fast, grads_fast = kernel_step(cell, nl, inputs, dh, dc)
+
+    # forward: the same new state (and cell state and gates) as the kernels
+    assert_allclose(h, h_fast, **SAME, err_msg=f"{cell}-{nl} h")
+    if cell == "lstm":
+        assert_allclose(c, c_fast, **SAME, err_msg="lstm c")
+    for q, gate in gates_fast.items():
+        if cell != "rnn":
+            assert_allclose(cache[q], gate, **SAME, err_msg=f"{cell} gate {q}")
+    # backward: every gradient equals the kernels'
+    assert grads.keys() == grads_fast.keys()
+    for name, g in grads_fast.items():
+        assert_allclose(grads[name], g, **SAME, err_msg=f"{cell}-{nl} d{name}")
+
+
+def readable_bptt(cell, nl, params, xs, h0, c0, w):
+    """A plain loop over the readable step functions: forward, then BPTT of L = Σ_t <w_t, h_t>."""
+    h, c, caches, hs = h0[None], None if c0 is None else c0[None], [], []
+    for x in xs:
+        inputs = {"x": x[None], "h_prev": h, **params}
+        if cell == "lstm":
+            inputs["c_prev"] = c
+        h, c, cache = step_forward(cell, nl, inputs)
+        caches.append(cache)
+        hs.append(h[0])
+    dh_next, dc_next = np.zeros((1, H)), np.zeros((1, H))
+    dparams = {name: np.zeros_like(params[name]) for name in PARAM_NAMES}
+    dhs, dxs = [], []
+    for t in range(len(xs) - 1, -1, -1):
+        dh = w[t][None] + dh_next
+        g = step_backward(cell, dh, dc_next, caches[t])
+        dh_next, dc_next = g["h_prev"], g.get("c_prev")
+        for name in PARAM_NAMES:
+            dparams[name] += g[name]
+        dhs.append(dh[0])
+        dxs.append(g["x"][0])
+    grads = {"h": dhs[::-1], "x": dxs[::-1], "h0": dh_next[0], **dparams}
+    if cell == "lstm":
+        grads["c0"] = dc_next[0]
+    return np.array(hs), grads
+
+
+@pytest.mark.parametrize(("cell", "nl"), CASES, ids=CASE_IDS)
+def test_readable_steps_looped_equal_forward_and_backward(cell, nl):
+    params, xs, h0, c0, w = sequence_case(cell, nl)
+    hs, want = readable_bptt(cell, nl, params, xs, h0, c0, w)
+    trace = run(cell, nl, params, xs, h0, c0)
+    grads = backward(trace, w)
+    # forward: the readable steps, looped, give the fast unroll's states
+    assert_allclose(hs, trace.h, **SAME, err_msg=f"{cell}-{nl} h")
+    # backward: and BPTT through them gives every gradient of the fast backward
+    got = {"h": grads.h, "x": grads.x, "h0": grads.h0, "c0": grads.c0, **grads.params}
+    for name, g in want.items():
+        assert_allclose(g, got[name], **SAME, err_msg=f"{cell}-{nl} d{name}")
 
 
 # --------------------------------------------------------------------------------------------
