@@ -18,7 +18,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
+from engine.explain import (  # noqa: F401  (the numbers, computed once in the engine)
+    _check,
+    cell_gradients,
+    path_factor,
+    rnn_factors,
+    run_bounds,
+    unit_gradients,
+    unit_values,
+)
 
 from . import style
 
@@ -59,197 +67,6 @@ class EquationLine:
     color: str
     value: float | None = None
     ink: str = style.INK_DARK
-
-
-# --------------------------------------------------------------------------------------------
-# Numbers: per-unit arrays over all steps
-# --------------------------------------------------------------------------------------------
-
-
-def _check(trace, unit, step=None):
-    if trace.batched:
-        raise ValueError("The step-through figures show one sequence: pass an unbatched trace.")
-    if not 0 <= int(unit) < trace.H:
-        raise ValueError(f"unit {unit} is out of range 0..{trace.H - 1}.")
-    if step is not None and not 0 <= int(step) < trace.T:
-        raise ValueError(f"step {step} is out of range 0..{trace.T - 1}.")
-
-
-def _previous(states, initial):
-    return np.concatenate([np.asarray(initial)[None], states[:-1]])
-
-
-def _sigmoid_rows(a):
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def unit_values(trace, unit: int) -> dict[str, np.ndarray]:
-    """Every number of the forward equations for unit k, as (T,) arrays over the steps.
-
-    Keys: ``h``, ``h_prev``; per gate q: ``wx_q`` (W_q x_t), ``uh_q`` (U_q h_{t-1}), ``b_q``
-    (b_ih + b_hh), ``a_q`` (pre-activation) and ``q`` (the gate). rnn: the gate is ``h`` itself
-    (pre-activation ``a_h``). lstm adds ``c``, ``c_prev``, ``tanh_c``, ``fc`` (f ⊙ c_{t-1}),
-    ``ig`` (i ⊙ g). gru: the candidate has ``wx_n``, ``b_in``, ``uh_n``, ``b_hn``, ``hn``
-    (U_n h_{t-1} + b_hn), ``rhn`` (r ⊙ hn), ``a_n``; plus ``zh`` (z ⊙ h_{t-1}), ``omz`` (1 − z),
-    ``omzn`` ((1 − z) ⊙ n).
-    """
-    _check(trace, unit)
-    k, H, p = int(unit), trace.H, trace.params
-    xs = trace.xs
-    h_prev = _previous(trace.h, trace.h0)
-    out = {"h": trace.h[:, k].copy(), "h_prev": h_prev[:, k].copy()}
-    names = {"rnn": ("h",), "gru": ("r", "z", "n"), "lstm": ("i", "f", "g", "o")}[trace.cell]
-    with np.errstate(over="ignore", invalid="ignore"):
-        for j, q in enumerate(names):
-            row = j * H + k
-            wx = xs @ p["weight_ih"][row]
-            uh = h_prev @ p["weight_hh"][row]
-            if trace.cell == "gru" and q == "n":
-                r = out["r"]
-                out.update(
-                    wx_n=wx, b_in=np.full(trace.T, p["bias_ih"][row]), uh_n=uh,
-                    b_hn=np.full(trace.T, p["bias_hh"][row]),
-                )  # fmt: skip
-                out["hn"] = uh + p["bias_hh"][row]  # U_n h_{t-1} + b_hn, gated by r
-                out["rhn"] = r * out["hn"]
-                out["a_n"] = wx + p["bias_ih"][row] + out["rhn"]
-            else:
-                out[f"wx_{q}"], out[f"uh_{q}"] = wx, uh
-                out[f"b_{q}"] = np.full(trace.T, p["bias_ih"][row] + p["bias_hh"][row])
-                out[f"a_{q}"] = wx + uh + out[f"b_{q}"]
-            if q != "h":
-                out[q] = trace.gates[q][:, k].copy()
-        if trace.cell == "lstm":
-            out["c"] = trace.c[:, k].copy()
-            out["c_prev"] = _previous(trace.c, trace.c0)[:, k]
-            out["tanh_c"] = np.tanh(out["c"])
-            out["fc"] = out["f"] * out["c_prev"]
-            out["ig"] = out["i"] * out["g"]
-        elif trace.cell == "gru":
-            out["zh"] = out["z"] * out["h_prev"]
-            out["omz"] = 1.0 - out["z"]
-            out["omzn"] = out["omz"] * out["n"]
-    return out
-
-
-def _act_slope(trace, h):
-    if trace.nonlinearity == "relu":
-        return ((h > 0) & (h < _LIMIT)).astype(np.float64)  # relu' (0 where saturated)
-    return 1.0 - h**2  # tanh' from the output
-
-
-def cell_gradients(trace, grads, steps=None) -> dict[str, np.ndarray]:
-    """The gradients reaching every element of the cell, as (T, H) arrays over steps and units.
-
-    Recomputed from the trace and the total state gradients with the formulas of the engine's
-    backward cores (``engine/cells.py``). Keys: ``dh`` (total dL/dh_t), ``dh_next`` (the part
-    that flowed back from step t+1), ``dh_direct`` (the loss's own gradient on h_t), ``dh_prev``
-    (what step t sends on to h_{t-1}); pre-activation gradients ``da_q`` for every gate q
-    (rnn: ``da_h``). lstm adds ``dc`` (total dL/dc_t), ``dc_next`` (dL/dc_{t+1} f_{t+1}),
-    ``dc_h`` (dL/dh_t o_t (1 − tanh² c_t)), ``dc_prev`` (dL/dc_t f_t) and ``dtanh_c``
-    (dL/dh_t o_t); gru adds ``dh_z`` (dL/dh_t z_t, the direct path) and ``dgh_n`` (r ⊙ da_n).
-
-    ``steps`` limits the work to those rows (and the rows after them, for the ``*_next``
-    keys); the other rows are NaN. A 2000-step figure only needs its 200 frames.
-    """
-    if grads is None:
-        raise ValueError("Backward mode needs the gradients (grads=engine.backward(...)).")
-    if trace.batched:
-        raise ValueError("The step-through figures show one sequence: pass an unbatched trace.")
-    T, H, W_hh = trace.T, trace.H, trace.params["weight_hh"]
-    want = np.arange(T) if steps is None else np.unique(np.asarray(steps, dtype=int))
-    rows = np.union1d(want, want[want < T - 1] + 1)  # the next step feeds the *_next keys
-    dH = np.asarray(grads.h)[rows]
-    h_prev = _previous(trace.h, trace.h0)[rows]
-    with np.errstate(over="ignore", invalid="ignore"):
-        if trace.cell == "lstm":
-            i, f, g, o = (trace.gates[q][rows] for q in "ifgo")
-            c_prev = _previous(trace.c, trace.c0)[rows]
-            tc = np.tanh(trace.c[rows])
-            dc = np.asarray(grads.c)[rows]
-            out = {
-                "da_i": dc * g * i * (1.0 - i),  # input gate
-                "da_f": dc * c_prev * f * (1.0 - f),  # forget gate
-                "da_g": dc * i * (1.0 - g**2),  # candidate
-                "da_o": dH * tc * o * (1.0 - o),  # output gate
-            }
-            dh_prev = np.concatenate([out[f"da_{q}"] for q in "ifgo"], axis=-1) @ W_hh
-            dc_prev = dc * f  # the constant error carousel
-            out.update(dc=dc, dc_prev=dc_prev, dc_h=dH * o * (1.0 - tc**2), dtanh_c=dH * o)
-        elif trace.cell == "gru":
-            r, z, n = (trace.gates[q][rows] for q in "rzn")
-            hn = h_prev @ W_hh[2 * H :].T + trace.params["bias_hh"][2 * H :]
-            dn = dH * (1.0 - z) * (1.0 - n**2)  # through (1 - z) n and tanh
-            dz = dH * (h_prev - n) * z * (1.0 - z)  # dh/dz = h_prev - n
-            dr = dn * hn * r * (1.0 - r)  # r gates U_n h_prev + b_hn
-            dgh = np.concatenate([dr, dz, dn * r], axis=-1)
-            dh_prev = dH * z + dgh @ W_hh  # direct path (z) plus the paths through the gates
-            out = {"da_r": dr, "da_z": dz, "da_n": dn, "dh_z": dH * z, "dgh_n": dn * r}
-        else:
-            da = dH * _act_slope(trace, trace.h[rows])
-            dh_prev = da @ W_hh  # through W_hh: the only path back in time
-            out = {"da_h": da}
-        out["dh"] = dH
-        out["dh_prev"] = np.clip(np.nan_to_num(dh_prev, nan=np.nan), -1e100, 1e100)
-        # what step t+1 sent back: its dh_prev (and its dc_prev); nothing after the last step
-        has_next = np.isin(rows + 1, rows)
-        at_next = np.minimum(np.searchsorted(rows, rows + 1), len(rows) - 1)
-        for key, src in (("dh_next", "dh_prev"), ("dc_next", "dc_prev")):
-            if src in out:
-                nxt = np.where(has_next[:, None], out[src][at_next], np.nan)
-                nxt[rows == T - 1] = 0.0
-                out[key] = nxt
-        out["dh_direct"] = out["dh"] - out["dh_next"]
-    if steps is None:
-        return out
-    full = {}
-    for key, a in out.items():
-        full[key] = np.full((T, H), np.nan)
-        full[key][rows] = a
-    return full
-
-
-def unit_gradients(trace, grads, unit: int, steps=None) -> dict[str, np.ndarray]:
-    """:func:`cell_gradients` for unit k: the same keys, as (T,) arrays over the steps."""
-    _check(trace, unit)
-    k = int(unit)
-    return {name: a[:, k].copy() for name, a in cell_gradients(trace, grads, steps).items()}
-
-
-def rnn_factors(trace, steps) -> np.ndarray:
-    """‖diag(act'(a_t)) W_hh‖₂ at the given steps (tanh' = 1 − h_t², relu' = [h_t > 0]): the
-    factor a gradient is multiplied by (at most) when it crosses step t of the RNN."""
-    steps = np.atleast_1d(np.asarray(steps, dtype=int))
-    with np.errstate(over="ignore", invalid="ignore"):
-        slope = _act_slope(trace, trace.h[steps])
-    J = slope[:, :, None] * trace.params["weight_hh"][None]
-    return np.linalg.norm(J, ord=2, axis=(1, 2))
-
-
-def path_factor(trace, unit: int, steps) -> np.ndarray:
-    """The factor the gradient on the state path is multiplied by at each of ``steps``:
-    lstm f_t (dL/dc_{t-1} = dL/dc_t f_t), gru z_t (the direct path dL/dh_t z_t), rnn
-    ‖diag(act'(a_t)) W_hh‖₂ (the whole step's Jacobian, the same for every unit)."""
-    steps = np.atleast_1d(np.asarray(steps, dtype=int))
-    if trace.cell == "lstm":
-        return trace.gates["f"][steps, int(unit)].copy()
-    if trace.cell == "gru":
-        return trace.gates["z"][steps, int(unit)].copy()
-    return rnn_factors(trace, steps)
-
-
-def run_bounds(trace) -> dict[str, float]:
-    """Fixed colour ranges of the signed quantities for the whole run: ``c`` (max |c| over the
-    run, lstm) and ``h`` (1, or max |h| for a ReLU RNN whose states leave [−1, 1])."""
-    bounds = {"c": 1.0, "h": 1.0}
-    if trace.c is not None:
-        c = np.abs(trace.c[np.isfinite(trace.c)])
-        bounds["c"] = max(float(c.max(initial=0.0)), 1e-12)
-    if trace.cell == "rnn" and trace.nonlinearity == "relu":
-        h = np.abs(trace.h[np.isfinite(trace.h)])
-        bounds["h"] = max(float(h.max(initial=0.0)), 1.0)
-    return bounds
 
 
 # Quantity -> how it is coloured: "gate" (Viridis 0..1) or the bound of a signed value.
