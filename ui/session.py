@@ -21,6 +21,7 @@ from .state import Lesson
 READY = "s__ready"
 NOTICES = "s__notices"
 CSV = "s__csv"  # the uploaded CSV bytes (never carried in a link)
+URL_STEP = "s__url_step"  # whether the session's first link named a step
 
 
 def widget_key(name: str) -> str:
@@ -39,6 +40,7 @@ def start() -> None:
     for name in state.FIELDS:
         st.session_state[_store_key(name)] = getattr(lesson, name)
     st.session_state[NOTICES] = notices
+    st.session_state[URL_STEP] = "step" in st.query_params
     st.session_state[READY] = True
 
 

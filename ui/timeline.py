@@ -1,0 +1,115 @@
+"""The Step through timeline: one Streamlit custom component (v2) for everything that shows
+the current step.
+
+The cell diagram (SVG), the token strip, the equation ladder (MathML) and the vector strips
+are drawn in the browser from :func:`figures.timeline.timeline_data` and move together while
+playing, with no server round trip per frame. The component is inline HTML/CSS/JS (no iframe,
+no build step, nothing fetched from another host). It reports the step back to Python when the
+learner stops (pause, the end of the walk, or a short pause after ◀ ▶ or the keyboard), so the
+link and the rest of the page follow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from pathlib import Path
+
+import streamlit as st
+
+from figures import style, timeline
+
+from . import compute, session
+from .layout import csv_upload
+from .state import Lesson
+
+_HERE = Path(__file__).resolve().parent
+_COMPONENT = st.components.v2.component(
+    "gatescope.timeline",
+    html="",
+    css=(_HERE / "timeline.css").read_text(encoding="utf-8"),
+    js=(_HERE / "timeline.js").read_text(encoding="utf-8"),
+)
+KEY = "step_timeline"
+WALK = "s__walk"  # the direction of the walk the page showed last (a new walk starts at its end)
+
+CAPTION = {
+    "forward": "How to read this: boxes are gates, filled by their value for unit k at this "
+    "step (Viridis 0…1 for gates, red–blue for signed values); the state line's thickness "
+    "follows its magnitude. Hover an element for its formula. ▶ Play, ◀ ▶, the slider, the "
+    "token chips and the keyboard (← → step, Space plays) move everything together.",
+    "backward": "How to read this: the colours are gradient magnitudes |∂L/∂·| on a log scale "
+    "fitted to this run, for a loss L = Σ h_T on the last step; the walk runs from the last step "
+    "to the first. The factor written on the state path is what the gradient is multiplied by "
+    "at each step on its way back.",
+}
+
+
+def frames(T: int, step: int) -> list[int]:
+    """The animated steps: all of them up to 200, else an even subsample (and ``step``)."""
+    return style.frame_steps_with(T, style.MAX_FRAMES, min(max(step, 0), T - 1))
+
+
+def _anchor(T: int, step: int) -> int:
+    """The step the subsample must contain: 0 (any) when the even subsample has it already,
+    so moving along the animated steps never changes the cache key."""
+    return 0 if step in style.frame_steps(T) else step
+
+
+def start_walk(lesson: Lesson, T: int) -> Lesson:
+    """The lesson with its step where the walk starts: a new walk (the direction changed)
+    starts at its own end (backward: the last step), and so does a link that opens Backward
+    without naming a step."""
+    previous = st.session_state.get(WALK)
+    step = min(max(int(lesson.step), 0), T - 1)
+    if previous is None and lesson.mode == "backward":
+        if not st.session_state.get(session.URL_STEP):
+            step = T - 1
+    elif previous is not None and previous != lesson.mode:
+        step = T - 1 if lesson.mode == "backward" else 0
+    st.session_state[WALK] = lesson.mode
+    if step != lesson.step:
+        session.set_value("step", step)
+        lesson = dataclasses.replace(lesson, step=step)
+        session.publish(lesson)
+    return lesson
+
+
+@st.cache_data(max_entries=64, ttl=900, show_spinner=False)
+def _data(key: Lesson, csv: bytes | None, unit: int, mode: str, anchor: int, present: bool):
+    run = compute.run(key, key.cell, csv)
+    return timeline.timeline_data(
+        run.trace, run.grads, run.labels, unit=unit, mode=mode, step=anchor, present=present
+    )
+
+
+def _persist_step() -> None:
+    """on_step_change: the learner stopped on a step in the browser; the lesson follows."""
+    value = st.session_state.get(KEY) or {}
+    if "step" in value and value["step"] is not None:
+        session.set_value("step", int(value["step"]))
+
+
+@st.fragment
+def show(lesson: Lesson, run) -> None:
+    """Draw the timeline for the lesson's cell, unit, direction and step. A fragment: when the
+    learner stops on a step, only this reruns (and the link follows)."""
+    lesson = session.lesson()  # a fragment rerun gets the arguments of the last full run
+    session.publish(lesson)
+    T = run.trace.T
+    step = min(max(int(lesson.step), 0), T - 1)
+    unit = min(max(int(lesson.unit), 0), run.trace.H - 1)
+    key = compute.model_key(lesson, lesson.cell)
+    data = dict(_data(key, csv_upload(), unit, lesson.mode, _anchor(T, step), lesson.present))
+    ident = repr((key, unit, lesson.mode, lesson.present, tuple(data["frames"])))
+    data.update(
+        key=hashlib.sha1(ident.encode()).hexdigest()[:16],
+        uid=hashlib.sha1(ident.encode()).hexdigest()[:8],
+        step=step, present=lesson.present, caption=CAPTION[lesson.mode],
+        ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
+        stripsTitle="Every unit at this step (unit k outlined)",
+    )  # fmt: skip
+    _COMPONENT(
+        key=KEY, data=data, default={"step": step}, on_step_change=_persist_step,
+        height="content",
+    )  # fmt: skip
