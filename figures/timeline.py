@@ -28,7 +28,7 @@ FACTOR_TEXT = {
     "lstm": ("∂L/∂c_{t−1} = ∂L/∂c_t × f_t", "× f_t = {} on the highway"),
     "gru": ("∂L/∂h_t × z_t: the direct path's share", "× z_t = {} on the direct path"),
     "rnn": ("‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
-            "× at most ‖diag({}) W_hh‖₂ = {}"),
+            "gradient × at most\n‖diag({}) W_{hh}‖₂ = {}"),
 }  # fmt: skip
 
 
@@ -214,6 +214,15 @@ def _strips(trace, grads, F, mode, decades, present) -> list[dict]:
     return rows
 
 
+def _token(trace, labels, t: int) -> str:
+    """What step t shows as its token: the word or character, or for numeric input (labels
+    that only count the steps) the value of a one-feature input, else nothing."""
+    label = str(labels[t]) if labels is not None and t < len(labels) else str(t + 1)
+    if label != str(t + 1):
+        return label
+    return style.fmt_value(float(trace.xs[t, 0])) if trace.xs.shape[-1] == 1 else ""
+
+
 def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
                   present: bool = False, max_frames: int = style.MAX_FRAMES) -> dict:  # fmt: skip
     """The Step through timeline of one cell for unit k, forward or backward.
@@ -235,7 +244,7 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     d = _gradients(trace, grads, unit, F) if mode == "backward" else {}
     decades = grad_decades(*(d[k][F] for k in d if k.startswith(("d", "contrib"))),
                            grads.h[F]) if d else (-1.0, 0.0)  # fmt: skip
-    tokens = [str(labels[t]) if labels is not None and t < len(labels) else str(t) for t in F]
+    tokens = [_token(trace, labels, t) for t in F]
     norms = np.linalg.norm(grads.h, axis=-1)[F] if mode == "backward" else None
     return {
         "cell": trace.cell, "mode": mode, "unit": int(unit), "T": T, "H": trace.H,

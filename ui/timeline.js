@@ -20,9 +20,21 @@ function el(tag, attrs = {}, parent = null, ns = null) {
 }
 const svg = (tag, attrs, parent) => el(tag, attrs, parent, SVGNS);
 
-// "h_{t−1}" -> text with a subscript (tspans); plain text otherwise.
+// "h_{t−1}" -> text with a subscript (tspans); "\n" starts a new line.
 function setSymbol(node, label) {
   node.textContent = "";
+  const lines = label.split("\n");
+  if (lines.length > 1) {
+    lines.forEach((line, j) => {
+      const row = svg("tspan", { x: node.getAttribute("x"), dy: j === 0 ? `${-0.6 * (lines.length - 1)}em` : "1.2em" }, node);
+      addSymbolParts(row, line);
+    });
+    return;
+  }
+  addSymbolParts(node, label);
+}
+
+function addSymbolParts(node, label) {
   const parts = label.split(/_\{([^}]*)\}|_(\w)/);
   for (let i = 0; i < parts.length; i += 3) {
     if (parts[i]) svg("tspan", { text: parts[i] }, node);
@@ -231,24 +243,21 @@ class Timeline {
   }
 
   buildStrips(parent) {
-    const rows = this.data.strips;
     const H = this.data.H;
     el("div", { class: "gs-ladder-title", text: this.data.stripsTitle }, parent);
-    const labelW = 160, cell = Math.max(800 / H, 3), W = labelW + H * cell + 170;
-    const rowH = 50;
-    const s = svg("svg", { class: "gs-strips", viewBox: `0 0 ${W} ${rows.length * rowH + 10}`, role: "img",
+    const box = el("div", { class: "gs-strips", role: "img",
       "aria-label": "Every unit's value at this step, one row per quantity; unit k outlined" }, parent);
-    this.stripCells = rows.map((row, r) => {
-      const y = r * rowH + 5;
-      const lab = svg("text", { x: labelW - 0.1, y: y + rowH * 0.4, class: "gs-strip-label" }, s);
-      setSymbol(lab, row.label);
-      const cells = [];
+    this.stripCells = this.data.strips.map((row) => {
+      const line = el("div", { class: "gs-strip-row" }, box);
+      symbolHtml(el("span", { class: "gs-strip-label" }, line), row.label);
+      const cells = el("div", { class: "gs-strip-cells" }, line);
+      const out = [];
       for (let k = 0; k < H; k++) {
-        cells.push(svg("rect", { x: labelW + k * cell, y, width: cell, height: rowH * 0.8, class: "gs-strip-cell" }, s));
+        const c = el("span", { class: k === this.data.unit ? "gs-strip-cell gs-strip-unit" : "gs-strip-cell" }, cells);
+        out.push(c);
       }
-      svg("rect", { x: labelW + this.data.unit * cell, y: y - 2, width: cell, height: rowH * 0.8 + 4, class: "gs-strip-unit" }, s);
-      svg("text", { x: labelW + H * cell + 10, y: y + rowH * 0.4, class: "gs-strip-tick", text: `${row.ticks[0]} … ${row.ticks[1]}` }, s);
-      return cells;
+      el("span", { class: "gs-strip-tick", text: `${row.ticks[0]} … ${row.ticks[1]}` }, line);
+      return out;
     });
   }
 
@@ -261,10 +270,11 @@ class Timeline {
     this.root.dataset.t = String(t);
     this.title.textContent = "";
     el("span", { class: "gs-t", text: `t = ${t}` }, this.title);
-    this.title.append(` · “${d.tokens[index]}” · ${d.mode} · unit ${d.unit}`);
+    const token = d.tokens[index];
+    this.title.append(`${token ? ` · “${token}”` : ""} · ${d.mode} · unit ${d.unit}`);
     this.counter.textContent = `t = ${String(t).padStart(String(d.T - 1).length, "0")} / ${d.T - 1}`;
     this.scrub.value = String(index);
-    this.scrub.setAttribute("aria-valuetext", `t = ${t}, ${d.tokens[index]}`);
+    this.scrub.setAttribute("aria-valuetext", token ? `t = ${t}, ${token}` : `t = ${t}`);
     this.chips.forEach((c, j) => c.classList.toggle("gs-chip-now", j === index));
     this.centreChip(index);
     for (const rec of this.shapes) this.paint(rec, index);
@@ -277,9 +287,9 @@ class Timeline {
     }
     d.strips.forEach((row, r) => {
       const codes = row.codes[index];
-      this.stripCells[r].forEach((rect, k) => {
+      this.stripCells[r].forEach((cell, k) => {
         const c = codes[k];
-        rect.setAttribute("fill", c === "~" ? "#9e9e9e" : row.palette[parseInt(c, 32)]);
+        cell.style.background = c === "~" ? "#9e9e9e" : row.palette[parseInt(c, 32)];
       });
     });
     this.applyFocus();
@@ -457,6 +467,16 @@ function mathPieces(parent, pieces) {
   for (const piece of pieces) {
     const span = el("span", { class: "gs-chunk" }, parent);
     span.innerHTML = piece;
+  }
+}
+
+// The same notation in HTML: "f_t" -> f<sub>t</sub> (text nodes only, never markup).
+function symbolHtml(node, label) {
+  const parts = label.split(/_\{([^}]*)\}|_(\w)/);
+  for (let i = 0; i < parts.length; i += 3) {
+    if (parts[i]) node.append(parts[i]);
+    const sub = parts[i + 1] || parts[i + 2];
+    if (sub) el("sub", { text: sub }, node);
   }
 }
 
