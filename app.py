@@ -6,27 +6,27 @@ import streamlit as st
 
 import ui
 from figures import gradients
-from ui import charts, state, texts
+from ui import charts, texts
 
 lesson = ui.page("Home", choose_cell=False)
-st.markdown(texts.PITCH)
+figure_box, text_box = ui.layout.figure_first(lesson)
+text_box.markdown(texts.PITCH)
 
 hero = dataclasses.replace(lesson, measure="x")
 comparison = ui.compare_or_stop(hero)
-ui.chart(
-    charts.comparison_figure(
-        "gradient_strips",
-        hero,
-        presentation=lesson.present,
-        title="How much of each token reaches the last state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
-    ),
-    key="home_hero",
-    caption=texts.HOW_TO_READ_HERO,
-)
+with figure_box:
+    ui.chart(
+        charts.comparison_figure(
+            "gradient_strips",
+            hero,
+            presentation=lesson.present,
+            title="How much of each token reaches the last state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
+            measure="‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
+        ),
+        key="home_hero",
+        caption=texts.HOW_TO_READ_HERO,
+    )
 st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.curves, None))}")
 
 st.subheader("The lesson path")
-query = state.to_query(lesson)
-for number, (path, label, description) in enumerate(texts.LESSON_PATH, start=1):
-    st.page_link(path, label=f"{number}. {label}", query_params=query)
-    st.caption(description)
+ui.layout.lesson_path(lesson, last_step=len(comparison.labels) - 1)

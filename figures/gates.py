@@ -60,6 +60,9 @@ QUANTITY_COLORS = {
     "h": "#111111",
 }
 QUANTITY_DASH = {"g": "dash", "n": "dash", "c": "dot"}
+PRESENT_PLOT_PX = 400
+"""Presentation mode: the heatmap panels together are at most this tall, so the whole figure
+(with its title and ▶ controls) fits the first screen of a 1280×720 projector."""
 SATURATION_SCALE = "Purples"  # fraction of saturated units 0..1: white = none, dark = all
 
 HOW_TO_READ = {
@@ -267,6 +270,8 @@ def gate_heatmaps(
     # Geometry: panels of panel_px pixels separated by G unit rows; y grows downwards so
     # unit 0 is the top row of every panel.
     panel_px = float(np.clip(5 * H, 90, 200)) * (1.25 if presentation else 1.0)
+    if presentation:  # all panels in the first screen of a 1280×720 projector
+        panel_px = min(panel_px, PRESENT_PLOT_PX / n)
     px_per_row = panel_px / H
     G = max(1, int(round(14 / px_per_row)))
     base = [p * (H + G) for p in range(n)]
@@ -304,7 +309,8 @@ def gate_heatmaps(
                 hoverongaps=False,
                 name=GATE_NAMES[name],
                 colorbar={
-                    "title": {"text": sym, "side": "top"},
+                    # a short panel has no room for a bar title: its label is on the left
+                    "title": {"text": sym if panel_px >= 100 else "", "side": "top"},
                     "x": 1.01,
                     "xanchor": "left",
                     "y": 1.0 - from_top,
@@ -324,7 +330,8 @@ def gate_heatmaps(
                 "text": f"{_panel_title(name).replace(' ', '<br>', 1)}<br>"
                 f"<span style='font-size:{small}px;color:#555'>"
                 f"{_range_note(trace, name, sc)}</span>",
-                "xref": "paper", "x": 0.0, "xanchor": "right", "xshift": -38,
+                "xref": "paper", "x": 0.0, "xanchor": "right",
+                "xshift": -48 if presentation else -38,
                 "yref": "paper", "y": 1.0 - from_top, "yanchor": "middle",
                 "showarrow": False, "align": "right",
             }
@@ -374,6 +381,7 @@ def gate_heatmaps(
         }
         for t in steps
     ]
+    style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout, frames=frames)
 
 
@@ -509,6 +517,7 @@ def step_bars(
                 "traces": list(range(n)),
             }
         )
+    style.fit_title(layout, 40 if not presentation else 60)
     return go.Figure(data=data, layout=layout, frames=frames)
 
 
@@ -595,6 +604,7 @@ def unit_lines(
     if step is not None:
         s = int(min(max(int(step), 0), T - 1))
         layout["shapes"] = _cursor_shapes(s, 0.5, yrefs)
+    style.fit_title(layout, 40 if not presentation else 60)
     return go.Figure(data=data, layout=layout)
 
 
@@ -681,4 +691,5 @@ def saturation_strip(
     if step is not None:
         s = int(min(max(int(step), 0), T - 1))
         layout["shapes"] = _cursor_shapes(s, 0.5, ["y"])
+    style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout)

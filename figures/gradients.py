@@ -37,8 +37,8 @@ ORDER = ("rnn", "gru", "lstm")
 HOW_TO_READ = {
     "gradient_strips": (
         "One strip per cell, one square per token: the darker the square, the more of that "
-        "token's gradient reaches the last step; all three strips share one log colour scale "
-        "(each tick is a factor of 10)."
+        "token's gradient reaches the last step; all three strips share one log colour scale, "
+        "fitted to the decades the three cells span (each tick is a factor of 10)."
     ),
     "gradient_vs_lag": (
         "Each line is the gradient norm k steps back from the last token, on a log axis: a "
@@ -139,14 +139,21 @@ def _lag_text(T: int, labels) -> list[str]:
     return [f"k = {k} · t={text[T - 1 - k]}" for k in range(T)]
 
 
-def _log_yaxis(title: str) -> dict:
-    return {
+def _log_yaxis(title: str, *values) -> dict:
+    """A log y axis. Over at most three decades of ``values`` the ticks are 1, 2 and 5 of each
+    decade (Plotly's default labels every digit there, and the labels collide)."""
+    axis = {
         "type": "log",
         "title": {"text": title},
         "exponentformat": "power",
         "gridcolor": "#eee",
         "zeroline": False,
     }
+    a = np.abs(np.concatenate([_as_1d(v) for v in values])) if values else np.zeros(0)
+    a = a[np.isfinite(a) & (a > 0)]
+    if a.size and math.log10(float(a.max()) / float(a.min())) <= 3:
+        axis["dtick"] = "D2"
+    return axis
 
 
 def _lag_xaxis(T: int) -> dict:
@@ -192,6 +199,56 @@ def _notes_annotation(notes: list[str]) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+MAX_LABELLED = 40
+"""Up to this many tokens every token of a strip is labelled; longer sequences show a
+readable subsample of labels, and the figure says so."""
+
+
+def strip_decades(curves: dict) -> tuple[int, int]:
+    """The whole decades ``(lo, hi)`` the finite, non-zero magnitudes of all curves span
+    (``10**lo <= |v| <= 10**hi``, at least one decade). Zeros, NaN and overflow (≥ 1e100) do not
+    widen the range: they are drawn at its ends and named in the hover. ``GRAD_DECADES`` when
+    there is no such value."""
+    arrs = [np.abs(_as_1d(v)) for v in curves.values()]
+    a = np.concatenate(arrs) if arrs else np.zeros(0)
+    a = a[np.isfinite(a) & (a > 0) & (a < OVERFLOW)]
+    if not a.size:
+        return int(GRAD_DECADES[0]), int(GRAD_DECADES[1])
+    lo = math.floor(math.log10(float(a.min())) + 1e-9)
+    hi = math.ceil(math.log10(float(a.max())) - 1e-9)
+    return lo, max(hi, lo + 1)
+
+
+def _decade_ticks(lo: int, hi: int) -> tuple[list[int], list[str]]:
+    step = _nice_step((hi - lo) / 8)
+    vals = [d for d in range(lo, hi + 1) if (d - hi) % step == 0]
+    return vals, ["1" if d == 0 else f"10{_superscript_exp(d)}" for d in vals]
+
+
+def _nice_step(raw: float) -> int:
+    return next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if s >= raw)
+
+
+def _strip_xaxis(labels, T: int) -> tuple[dict, list[dict]]:
+    """Every token labelled up to MAX_LABELLED tokens (index over token, Plotly turns the
+    labels when they would touch); past that a subsample, said in a note under the axis."""
+    axis = style.time_axis(labels, T)
+    axis["automargin"] = True
+    if T > MAX_LABELLED:
+        note = {
+            "text": f"{T:,} tokens: every {axis['tickvals'][1] - axis['tickvals'][0] + 1}th "
+            "labelled, hover a square for its token",
+            "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
+            "yanchor": "bottom", "showarrow": False, "font": {"size": 12, "color": "#444"},
+        }  # fmt: skip
+        return axis, [note]
+    text = style.time_labels(labels, T)
+    axis.update(
+        tickvals=list(range(T)), ticktext=[s.replace("·", "<br>", 1) for s in text],
+    )  # fmt: skip
+    return axis, []
+
+
 def gradient_strips(
     curves: dict,
     *,
@@ -199,6 +256,7 @@ def gradient_strips(
     title: str = "Gradient magnitude per token (log scale)",
     step: int | None = None,
     presentation: bool = False,
+    measure: str = "‖gradient‖",
 ) -> go.Figure:
     """Three strips (RNN, GRU, LSTM), coloured by log10 gradient magnitude per token.
 
@@ -212,56 +270,55 @@ def gradient_strips(
         Figure title (trusted text; may contain ``<sub>``).
     step : int, optional
         Draw the shared time cursor at this step.
+    measure : str
+        What is measured (trusted text), the colour bar's title.
 
-    Every strip uses the same fixed colour scale (``Magma_r`` over ``GRAD_DECADES``, one
-    colour bar with ticks 10⁻⁸ … 1); hover gives the exact value (``fmt_grad``). NaN cells are
-    gaps, overflow is the top colour and says "overflow" in the hover.
+    The three strips share one colour scale (``Magma_r`` on log10), fitted to the whole
+    decades the data span (:func:`strip_decades`) and fixed for the figure; the colour bar
+    ticks are decades. Every token is labelled up to :data:`MAX_LABELLED` tokens. Hover gives
+    the exact value (``fmt_grad``). NaN cells are gaps; zeros sit at the bottom colour and
+    overflow at the top, both named in the hover.
     """
     arrs, T = _aligned(curves)
     cells = list(arrs)
-    lo, hi = GRAD_DECADES
     layout = style.base_layout(
-        title, height=150 + 62 * max(len(cells), 1), font_size=_font_size(presentation)
+        title, height=170 + 62 * max(len(cells), 1), font_size=_font_size(presentation)
     )
-    layout["margin"] = {"l": 70, "r": 40, "t": 70, "b": 70}
+    layout["margin"] = {"l": 70, "r": 40, "t": 70, "b": 60}
     if T == 0 or not cells:
         layout["annotations"] = [
             {"text": "no gradients to show", "showarrow": False, "xref": "paper", "yref": "paper"}
         ]
         return go.Figure(layout=layout)
-    decades = list(range(int(math.ceil(lo)), int(math.floor(hi)) + 1))
+    lo, hi = strip_decades(arrs)
+    tickvals, ticktext = _decade_ticks(lo, hi)
     data = []
     for i, c in enumerate(cells):
-        v = arrs[c]
-        z = style.log10_magnitude(np.where(np.isnan(v), 0.0, v))
+        v = np.abs(arrs[c])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.clip(np.log10(np.where(v > 0, v, 10.0**lo)), lo, hi)
         z[np.isnan(v)] = np.nan
         hover = [
             f"{style.fmt_grad(float(a))} · lag k = {T - 1 - t}" for t, a in enumerate(v.tolist())
         ]
         data.append(
             go.Heatmap(
-                z=z[None, :].astype(np.float32),
-                x=np.arange(T),
+                z=z[None, :].astype(np.float32), x=np.arange(T),
                 y=[i - 0.42, i + 0.42],  # cell edges: a gap between the strips
-                text=[hover],
-                zmin=lo,
-                zmax=hi,
-                colorscale=_gradient_scale(presentation),
+                text=[hover], zmin=lo, zmax=hi, colorscale=_gradient_scale(presentation),
                 showscale=i == 0,
                 colorbar={
-                    "title": {"text": "‖gradient‖", "side": "right"},
-                    "tickvals": decades,
-                    "ticktext": ["1" if d == 0 else f"10{_superscript_exp(d)}" for d in decades],
-                    "thickness": 12,
+                    "title": {"text": f"{measure}<br>(log scale)", "side": "top"},
+                    "tickvals": tickvals, "ticktext": ticktext, "thickness": 14,
                     "outlinewidth": 0,
                 },
                 hovertemplate=f"{_cell_name(c)} · t=%{{x}} · %{{text}}<extra></extra>",
-                hoverongaps=False,
-                name=_cell_name(c),
+                hoverongaps=False, name=_cell_name(c),
             )
-        )
+        )  # fmt: skip
+    xaxis, notes = _strip_xaxis(labels, T)
     layout.update(
-        xaxis=style.time_axis(labels, T),
+        xaxis=xaxis,
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(len(cells))),
@@ -272,6 +329,7 @@ def gradient_strips(
             "fixedrange": True,
         },
         hovermode="closest",
+        annotations=notes,
     )
     if step is not None:
         s = int(min(max(int(step), 0), T - 1))
@@ -281,6 +339,7 @@ def gradient_strips(
                 "y1": 1, "line": CURSOR_LINE,
             }
         ]  # fmt: skip
+    style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout)
 
 
@@ -390,12 +449,13 @@ def gradient_vs_lag(
     )
     layout.update(
         xaxis=_lag_xaxis(T),
-        yaxis=_log_yaxis("‖·‖₂ (log scale)"),
+        yaxis=_log_yaxis("‖·‖₂ (log scale)", *(t.y for t in traces)),
         hovermode="closest",
         legend={"orientation": "h", "y": -0.2, "x": 0.0},
         margin={"l": 80, "r": 30, "t": 70, "b": 120},
         annotations=_notes_annotation(notes),
     )
+    style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=traces, layout=layout)
 
 
@@ -444,12 +504,13 @@ def path_split(
     )
     layout.update(
         xaxis=_lag_xaxis(T),
-        yaxis=_log_yaxis(f"{quantity} (log scale)"),
+        yaxis=_log_yaxis(f"{quantity} (log scale)", *(t.y for t in traces)),
         hovermode="x unified",
         legend={"orientation": "h", "y": -0.25, "x": 0.0},
         margin={"l": 80, "r": 30, "t": 70, "b": 120},
         annotations=_notes_annotation(notes),
     )
+    style.fit_title(layout, 40 if not presentation else 60)
     return go.Figure(data=traces, layout=layout)
 
 
@@ -535,7 +596,7 @@ def why_factors(
             "gridcolor": "#eee",
             "zeroline": False,
         },
-        yaxis=_log_yaxis("factor, product (log scale)"),
+        yaxis=_log_yaxis("factor, product (log scale)", bars, shown),
         hovermode="closest",
         bargap=0.15,
         legend={"orientation": "h", "y": -0.22, "x": 0.0},
@@ -555,6 +616,7 @@ def why_factors(
                 "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left", "showarrow": False,
             }
         )  # fmt: skip
+    style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout)
 
 

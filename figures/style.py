@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import html
 import math
+import re
 
 import numpy as np
 
@@ -431,3 +432,51 @@ def typed_array(a, dtype: str = "f4") -> dict:
 
     arr = np.ascontiguousarray(a, dtype="<" + dtype).reshape(-1)
     return {"dtype": dtype, "bdata": base64.b64encode(arr.tobytes()).decode("ascii")}
+
+
+# --------------------------------------------------------------------------------------------
+# Titles that fit: wrapped at spaces, with the top margin they need (no clipped titles)
+# --------------------------------------------------------------------------------------------
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_len(text: str) -> int:
+    """Characters a reader sees in Plotly text: tags (``<sub>``, ``<b>``) do not count and an
+    entity (``&amp;``) counts once."""
+    return len(html.unescape(_TAG.sub("", text)))
+
+
+def wrap_title(text: str, max_chars: int) -> str:
+    """Break a Plotly title at spaces into lines of at most ``max_chars`` visible characters
+    (an existing ``<br>`` is kept; a single word longer than the line stays whole)."""
+    lines = []
+    for part in str(text).split("<br>"):
+        line = ""
+        for word in part.split(" "):
+            if line and visible_len(line) + 1 + visible_len(word) > max_chars:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(lines)
+
+
+def fit_title(layout: dict, max_chars: int) -> dict:
+    """Wrap ``layout``'s title to ``max_chars`` a line and give it room: the top margin grows
+    to hold every line (Plotly centres the title in it), and the figure grows by the same
+    amount, so no title is truncated or runs into the plot. Returns ``layout`` (changed in
+    place)."""
+    title = layout.get("title") or {}
+    text = wrap_title(title.get("text", ""), max_chars)
+    size = title.get("font", {}).get("size") or (layout.get("font", {}).get("size", 14) + 4)
+    lines = text.count("<br>") + 1
+    title["text"] = text
+    layout["title"] = title
+    margin = dict(layout.get("margin") or {})
+    old_t = int(margin.get("t", 70))
+    margin["t"] = max(old_t, int(lines * size * 1.3 + 36))
+    layout["margin"] = margin
+    layout["height"] = int(layout.get("height", 420)) + margin["t"] - old_t
+    return layout

@@ -30,6 +30,9 @@ HOW_TO_READ = {
     ),
 }
 
+TITLE_CHARS = {False: 40, True: 60}
+"""Title line length: the Train figures sit in half-width columns (full width when presenting)."""
+
 GRADIENT_KEYS = {
     "grad_first": "‖∂L/∂h<sub>0</sub>‖, gradient reaching the first step",
     "grad_last": "‖∂L/∂h<sub>T</sub>‖, gradient where it enters",
@@ -176,11 +179,13 @@ def loss_curves(
         xaxis=_step_axis(last_step, max_steps),
         yaxis={"title": {"text": ylabel}, "gridcolor": "#eee", "rangemode": "tozero"},
         hovermode="closest",
+        showlegend=True,  # the chance line is named there, even before any cell has a curve
         legend={"orientation": "h", "y": -0.22, "x": 0.0},
         margin={"l": 80, "r": 30, "t": 70, "b": 110},
     )
     annotations = []
     if baseline is not None and math.isfinite(float(baseline)):
+        # Named in the legend, not on the line: the RNN's curve often lies right on it.
         b = float(baseline)
         hi = max_steps if max_steps else max(last_step, 1)
         traces.append(
@@ -193,18 +198,12 @@ def loss_curves(
                 hovertemplate=f"{baseline_label}: {b:.4g}<extra></extra>",
             )
         )
-        annotations.append(
-            {
-                "text": baseline_label, "xref": "paper", "x": 1.0, "xanchor": "right",
-                "yref": "y", "y": b, "yanchor": "bottom", "showarrow": False,
-                "font": {"color": BASELINE_COLOR, "size": 12},
-            }
-        )  # fmt: skip
     if not points:
         annotations.append(_empty_note("no training steps yet: press ▶ to train"))
     if notes:
         layout["title"]["text"] = f"{title} · " + "; ".join(notes)
     layout["annotations"] = annotations
+    style.fit_title(layout, TITLE_CHARS[bool(presentation)])
     return go.Figure(data=traces, layout=layout)
 
 
@@ -225,13 +224,14 @@ def first_step_gradient(
     """
     what = GRADIENT_KEYS.get(key, style.safe_text(key))
     traces, notes, last_step, points = _cell_traces(histories, key, log=True, floor=y_floor)
-    title = title or f"Over training: {what.split(',')[0]}"
+    symbol, _, meaning = what.partition(", ")
+    title = title or (f"Over training: {meaning}, {symbol}" if meaning else what)
     layout = style.base_layout(title, height=420, font_size=_font_size(presentation))
     layout.update(
         xaxis=_step_axis(last_step, max_steps),
         yaxis={
             "type": "log",
-            "title": {"text": f"{what} (log scale)"},
+            "title": {"text": f"{symbol} (log scale)"},
             "exponentformat": "power",
             "gridcolor": "#eee",
         },
@@ -245,4 +245,5 @@ def first_step_gradient(
     if notes:
         layout["title"]["text"] = f"{title} · " + "; ".join(notes)
     layout["annotations"] = annotations
+    style.fit_title(layout, TITLE_CHARS[bool(presentation)])
     return go.Figure(data=traces, layout=layout)

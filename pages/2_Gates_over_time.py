@@ -4,34 +4,36 @@ import streamlit as st
 
 import ui
 from figures import gates, style
-from ui import charts, session, texts
+from ui import charts, texts
 
 lesson = ui.page("Gates over time")
 ui.sequence_or_stop(lesson)
 run = ui.run_or_stop(lesson)
 trace = run.trace
 T, H = trace.T, trace.H
-step = session.bind(
-    "step", st.slider, "Timestep t (0-based)", 0, max(T - 1, 1), disabled=T == 1,
+step = ui.layout.lesson_control(
+    lesson, "step", st.slider, "Timestep t (0-based)", 0, max(T - 1, 1), disabled=T == 1,
     coerce=lambda t: min(max(int(t), 0), T - 1),
     help="The step the cursor starts from and the bars and lines show (shared with Step "
     "through). ▶ Play in the heatmaps animates every step in the browser.",
 )  # fmt: skip
-step = min(step, T - 1)
-ui.notice_subsampled(T, len(style.frame_steps(T)))
+step = min(max(int(step), 0), T - 1)
+figure_box, text_box = ui.layout.figure_first(lesson)
+with text_box:
+    ui.notice_subsampled(T, len(style.frame_steps(T)))
+    st.markdown(
+        "**What to notice:** each row of a heatmap is one unit over time. Sigmoid gates are "
+        "drawn on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near "
+        "1, the cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
+    )
+with figure_box:
+    ui.chart(
+        charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
+        key="gates_heatmaps",
+        caption=gates.HOW_TO_READ["gate_heatmaps"],
+    )
 
-st.markdown(
-    "**What to notice:** each row of a heatmap is one unit over time. Sigmoid gates are drawn "
-    "on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near 1, the "
-    "cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
-)
-ui.chart(
-    charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
-    key="gates_heatmaps",
-    caption=gates.HOW_TO_READ["gate_heatmaps"],
-)
-
-left, right = st.columns(2)
+left, right = ui.layout.columns(2, lesson)
 with left:
     ui.chart(
         charts.cell_figure("step_bars", lesson, step=step, presentation=lesson.present),
@@ -39,12 +41,13 @@ with left:
         caption=gates.HOW_TO_READ["step_bars"],
     )
 with right:
-    unit = session.bind(
-        "unit", st.number_input, "Unit k", min_value=0, max_value=H - 1, step=1,
+    unit = ui.layout.lesson_control(
+        lesson, "unit", st.number_input, "Unit k", min_value=0, max_value=H - 1, step=1,
         help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),
     )  # fmt: skip
+    unit = min(max(int(unit), 0), H - 1)
     ui.chart(
-        charts.cell_figure("unit_lines", lesson, unit=unit, step=step),
+        charts.cell_figure("unit_lines", lesson, unit=unit, step=step, presentation=lesson.present),
         key="gates_unit",
         caption=gates.HOW_TO_READ["unit_lines"],
     )

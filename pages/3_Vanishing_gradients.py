@@ -4,12 +4,12 @@ import streamlit as st
 
 import ui
 from figures import gradients, style
-from ui import charts, session, state, texts
+from ui import charts, state, texts
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
 ui.sequence_or_stop(lesson)
-measure = session.bind(
-    "measure", st.radio, "Gradient measure", state.MEASURES, horizontal=True,
+measure = ui.layout.lesson_control(
+    lesson, "measure", st.radio, "Gradient measure", state.MEASURES, horizontal=True,
     format_func=state.MEASURE_LABELS.get, help=texts.HELP["measure"],
 )  # fmt: skip
 cmp = ui.compare_or_stop(lesson)
@@ -22,17 +22,20 @@ if cmp.first:
         icon="ℹ️",
     )
 
-st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
-ui.chart(
-    charts.comparison_figure(
-        "gradient_strips",
-        lesson,
-        title=f"{state.MEASURE_LABELS[measure]} per token",
-        presentation=lesson.present,
-    ),
-    key="vg_strips",
-    caption=gradients.HOW_TO_READ["gradient_strips"],
-)
+figure_box, text_box = ui.layout.figure_first(lesson)
+text_box.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
+with figure_box:
+    ui.chart(
+        charts.comparison_figure(
+            "gradient_strips",
+            lesson,
+            title=f"{state.MEASURE_LABELS[measure]} per token",
+            measure=state.MEASURE_LABELS[measure].split(" ")[0],
+            presentation=lesson.present,
+        ),
+        key="vg_strips",
+        caption=gradients.HOW_TO_READ["gradient_strips"],
+    )
 ui.chart(
     charts.comparison_figure(
         "gradient_vs_lag", lesson, measure_label=state.MEASURE_LABELS[measure],
@@ -56,7 +59,7 @@ st.markdown(
 )
 
 st.subheader("Why: the paths the gradient takes")
-cols = st.columns(2)
+cols = ui.layout.columns(2, lesson)
 with cols[0]:
     ui.chart(
         charts.comparison_figure("lstm_path", lesson, presentation=lesson.present),
@@ -70,9 +73,9 @@ with cols[1]:
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
 T = len(cmp.rnn_factors)
-lag = st.slider(
-    "Lag k for the RNN's product of local factors", 1, max(T - 1, 1), min(10, max(T - 1, 1)),
-    key="vg_lag_k", disabled=T < 2,
+lag = ui.layout.page_control(
+    lesson, "vg_lag_k", st.slider, "Lag k for the RNN's product of local factors", 1,
+    max(T - 1, 1), default=10, disabled=T < 2, coerce=lambda k: min(max(int(k), 1), max(T - 1, 1)),
     help="The RNN's gradient k steps back is bounded by the product of the last k local "
     "factors ‖diag(1 − h_t²) W_hh‖₂.",
 )  # fmt: skip

@@ -10,32 +10,15 @@ from figures import gates, gradients, style, training
 from ui import training as runs
 
 lesson = ui.page("Train", choose_cell=False)
-st.markdown(
-    "Each cell gets the same task, the same hidden size H, the same seed and the same budget. "
-    "**What to notice:** at a long enough lag the vanilla RNN's loss stays at the chance line, "
-    "because the gradient that should teach it about the first steps has vanished; the gated "
-    "cells' gradient survives and their loss drops."
-)
-controls = st.columns([2, 2, 3, 2])
-task = controls[0].radio(
-    "Task", list(tasks.TASKS), key="train_task", horizontal=True,
-    format_func={"adding": "Adding problem", "recall": "Recall the first symbol"}.get,
-    help="Adding: two marked numbers, add them (Hochreiter & Schmidhuber 1997). Recall: "
-    "remember the first symbol of the sequence through random distractors.",
-)  # fmt: skip
-lag = controls[1].slider(
-    "Lag (steps)", 5, 200, 20, key="train_lag",
-    help="How many steps separate the information from the moment it is needed.",
-)  # fmt: skip
-cells = controls[2].multiselect(
-    "Cells", ["rnn", "gru", "lstm"], default=["rnn", "gru", "lstm"], key="train_cells",
-    format_func=style.CELL_NAMES.get, help="Which cells to train (same H and seed).",
-)  # fmt: skip
-steps = controls[3].number_input(
-    "Training steps", 10, 5000, 600, step=50, key="train_steps",
-    help=f"The step budget (batch 64, Adam, gradient-norm clip 1). Every run also stops by "
-    f"itself after {runs.MAX_SECONDS:.0f} s of training.",
-)  # fmt: skip
+figure_box, text_box = ui.layout.figure_first(lesson)
+with text_box:
+    st.markdown(
+        "Each cell gets the same task, the same hidden size H, the same seed and the same "
+        "budget. **What to notice:** at a long enough lag the vanilla RNN's loss stays at the "
+        "chance line, because the gradient that should teach it about the first steps has "
+        "vanished; the gated cells' gradient survives and their loss drops."
+    )
+    task, lag, cells, steps = runs.settings(lesson)
 if not cells:
     st.error("Pick at least one cell to train.")
     st.stop()
@@ -48,16 +31,11 @@ ylabel = "MSE (squared units)" if task_obj.loss == "mse" else "cross-entropy (na
 baseline_label = "chance (predict the mean)" if task_obj.loss == "mse" else "chance (guess)"
 
 results = runs.cached(cfgs)
-start = st.button(
-    "▶ Train",
-    type="primary",
-    key="train_start",
-    disabled=results is not None,
-    help="Train every chosen cell; press Stop (top right) to stop between steps.",
-)
-bars = {c: st.progress(0.0, text=f"{style.CELL_NAMES[c]}: ready") for c in cells}
-loss_box, grad_box = st.columns(2)
-loss_slot, grad_slot = loss_box.empty(), grad_box.empty()
+with figure_box:
+    start = runs.start_stop(done=results is not None)
+    bars = runs.progress_bars(cells, compact=lesson.present)
+    loss_box, grad_box = ui.layout.columns(2, lesson)
+    loss_slot, grad_slot = loss_box.empty(), grad_box.empty()
 
 
 redraws = itertools.count()  # every redraw replaces the charts: a fresh element key each time
@@ -114,7 +92,7 @@ probes = {
     }
     for when in ("before", "after")
 }
-cols = st.columns(2)
+cols = ui.layout.columns(2, lesson)
 for col, when in zip(cols, ("before", "after"), strict=True):
     with col:
         ui.chart(
@@ -125,9 +103,12 @@ for col, when in zip(cols, ("before", "after"), strict=True):
             key=f"train_lag_{when}",
         )
 st.caption(gradients.HOW_TO_READ["gradient_vs_lag"])
-shown = st.radio("Gate view of", list(results), horizontal=True, key="train_gate_cell",
-                 format_func=style.CELL_NAMES.get)  # fmt: skip
-cols = st.columns(2)
+shown = ui.layout.page_control(
+    lesson, "train_gate_cell", st.radio, "Gate view of", list(results), horizontal=True,
+    default=next(iter(results)), format_func=style.CELL_NAMES.get,
+    coerce=lambda c: c if c in results else next(iter(results)),
+)  # fmt: skip
+cols = ui.layout.columns(2, lesson)
 for col, when in zip(cols, ("before", "after"), strict=True):
     with col:
         ui.chart(

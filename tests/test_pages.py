@@ -220,3 +220,73 @@ def test_vanishing_gradients_measure_changes_the_curves():
     names = [t.get("name", "") for t in after["data"]]
     assert any("dL/dc" in n for n in names)  # the LSTM's cell-state gradient joins the plot
     assert after["layout"]["yaxis"]["type"] == "log"
+
+
+# --------------------------------------------------------------------------------------------
+# Presentation mode (Home, Gates over time, Vanishing gradients, Train)
+# --------------------------------------------------------------------------------------------
+
+PAGE_CONTROLS = {
+    "app.py": [],
+    "pages/2_Gates_over_time.py": ["w_step", "w_unit"],
+    "pages/3_Vanishing_gradients.py": ["w_measure", "vg_lag_k"],
+    "pages/4_Train.py": ["train_task", "train_lag", "train_cells", "train_steps"],
+}
+
+
+def widget_keys(at: AppTest) -> set[str]:
+    kinds = ("radio", "slider", "number_input", "multiselect", "selectbox", "button", "toggle")
+    return {w.key for kind in kinds for w in at.get(kind) if getattr(w, "key", None)}
+
+
+@pytest.mark.parametrize("page", list(PAGE_CONTROLS))
+def test_presentation_mode_hides_the_page_controls(page):
+    at = open_page(page)
+    shown = widget_keys(at)
+    assert set(PAGE_CONTROLS[page]) <= shown, page  # drawn normally
+    at = open_page(page, {"present": "1"})
+    assert_clean(at)
+    keys = widget_keys(at)
+    assert not set(PAGE_CONTROLS[page]) & keys, page  # hidden when presenting
+    assert "w_leave_present" in keys
+    assert not at.get("download_button")  # no downloads on a projector
+    assert charts(at), f"{page} shows no chart in presentation mode"
+    if page == "app.py":  # the lesson path stays, without its descriptions
+        assert not any("Switch Step through to Backward" in c.value for c in at.caption)
+
+
+def test_presentation_mode_keeps_train_and_stop():
+    at = open_page("pages/4_Train.py", {"present": "1"})
+    assert_clean(at)
+    assert {"train_start", "train_stop"} <= widget_keys(at)
+
+
+def test_hidden_controls_keep_their_values_through_presentation_mode():
+    at = open_page("pages/3_Vanishing_gradients.py")
+    at.radio(key="w_measure").set_value("bptt").run()
+    at.slider(key="vg_lag_k").set_value(7).run()
+    at.toggle(key="w_present").set_value(True).run()
+    assert_clean(at)
+    assert "dL/dh" in chart_by_title(at, "against lag")["layout"]["title"]["text"]
+    assert "7 steps back" in chart_by_title(at, "Why:")["layout"]["title"]["text"]
+    at.button(key="w_leave_present").click().run()
+    assert_clean(at)
+    assert at.radio(key="w_measure").value == "bptt"
+    assert at.slider(key="vg_lag_k").value == 7
+
+
+def test_train_settings_survive_presentation_mode():
+    at = open_page("pages/4_Train.py")
+    at.slider(key="train_lag").set_value(30).run()
+    at.toggle(key="w_present").set_value(True).run()
+    assert_clean(at)
+    at.button(key="w_leave_present").click().run()
+    assert at.slider(key="train_lag").value == 30
+
+
+def test_home_backward_link_opens_the_backward_walk_at_the_last_step():
+    at = open_page("app.py")
+    T = len(charts(at)[0]["layout"]["xaxis"]["tickvals"])  # every token of the hero labelled
+    at.button(key="home_backward").click().run()
+    assert at.session_state["s_mode"] == "backward"
+    assert at.session_state["s_step"] == T - 1

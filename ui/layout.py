@@ -22,15 +22,30 @@ PAGES = [
     ("pages/4_Train.py", "Train", "🏋️"),
 ]
 
+BASE_CSS = """
+<style>
+/* WCAG AA: Streamlit's faded caption grey (#828180) is 3.9:1 on white; this is 7:1. */
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
+[data-testid="stWidgetLabel"] small { color: #545454; }
+</style>
+"""
+
 PRESENTATION_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"],
 [data-testid="stExpandSidebarButton"], header[data-testid="stHeader"] { display: none; }
 html, body, [data-testid="stAppViewContainer"] { font-size: 20px; }
-[data-testid="stMainBlockContainer"] { max-width: 100%; padding-top: 1rem; }
+[data-testid="stMainBlockContainer"] {
+  max-width: 100%; padding-top: 0.5rem; padding-bottom: 2rem;
+  padding-left: 2rem; padding-right: 2rem;
+}
+[data-testid="stMainBlockContainer"] h1 { font-size: 1.6rem; padding: 0.1rem 0; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stCaptionContainer"] { font-size: 1.1rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.6rem; }
 </style>
 """
+"""Presentation mode (a 1280×720 projector): no sidebar or header, 20 px base font, a compact
+title row so the page's key figure is in the first screen."""
 
 PLOTLY_CONFIG = {
     "displaylogo": False,
@@ -48,7 +63,10 @@ def md_escape(text: str) -> str:
 
 
 def page(title: str, *, choose_cell: bool = True) -> Lesson:
-    """Set up a page: config, the shared sidebar, the lesson, the link, presentation mode."""
+    """Set up a page: config, the shared sidebar, the lesson, the link, presentation mode.
+
+    In presentation mode the title shares one row with "✕ Leave presentation mode"; pages
+    then draw their controls only where :func:`controls_visible` says so."""
     icon = next((ic for path, label, ic in PAGES if label == title), "🔬")
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=icon, layout="wide")
     session.start()
@@ -60,15 +78,71 @@ def page(title: str, *, choose_cell: bool = True) -> Lesson:
     session.publish(lesson)
     _navigation(nav, lesson)
     _share(lesson)
+    st.html(BASE_CSS)
     if present:
         st.html(PRESENTATION_CSS)
-        if st.button("✕ Leave presentation mode", key="w_leave_present"):
+        head, leave = st.columns([5, 2], vertical_alignment="center")
+        head.title(f"{icon} {title}")
+        if leave.button("✕ Leave presentation mode", key="w_leave_present", width="stretch"):
             session.set_value("present", False)
             st.rerun()
-    st.title(f"{icon} {title}")
+    else:
+        st.title(f"{icon} {title}")
     for notice in session.take_notices():
         st.warning(f"The link was adjusted: {md_escape(notice)}.", icon="⚠️")
     return lesson
+
+
+def controls_visible(lesson: Lesson) -> bool:
+    """Whether the page draws its own controls (measure, unit, sliders, downloads, lesson
+    path details...): not in presentation mode, where only play/step controls and "✕ Leave
+    presentation mode" remain. Hidden controls keep their persisted value
+    (``session.value(name)``), so a page reads the same setting either way."""
+    return not lesson.present
+
+
+def lesson_control(lesson: Lesson, name: str, draw, *args, **kwargs):
+    """A page control bound to a lesson field (``session.bind(name, draw, ...)``) when controls
+    are visible; in presentation mode nothing is drawn and the field's current value is
+    returned, so the page computes the same thing either way."""
+    if not controls_visible(lesson):
+        return session.value(name)
+    return session.bind(name, draw, *args, **kwargs)
+
+
+def page_control(lesson: Lesson, key: str, draw, *args, default, coerce=None, **kwargs):
+    """A page-local control (not part of the lesson), e.g. the Train page's lag slider:
+    ``draw(*args, key=key, **kwargs)`` when controls are visible, else nothing drawn. Its
+    last value survives presentation mode (Streamlit forgets an undrawn widget's state);
+    ``default`` is the value before any, ``coerce`` fits a kept value to the widget's range.
+    Pass no ``value``/``index`` argument to ``draw``."""
+    store = f"s__{key}"
+    kept = st.session_state.get(store, default)
+    kept = coerce(kept) if coerce else kept
+    if not controls_visible(lesson):
+        return kept
+    if key not in st.session_state:
+        st.session_state[key] = kept
+    value = draw(*args, key=key, **kwargs)
+    st.session_state[store] = value
+    return value
+
+
+def figure_first(lesson: Lesson) -> tuple:
+    """``(figure_box, text_box)``: two containers for a page's key figure and its lead text
+    ("What to notice", notes). The text sits above the figure normally and below it in
+    presentation mode, so the key figure is in the first screen of a projector."""
+    first, second = st.container(), st.container()
+    return (first, second) if lesson.present else (second, first)
+
+
+def columns(spec, lesson: Lesson, **kwargs) -> list:
+    """``st.columns(spec)`` normally; in presentation mode one full-width container per
+    column instead, so every figure gets its own row on a projector."""
+    if lesson.present:
+        n = spec if isinstance(spec, int) else len(spec)
+        return [st.container() for _ in range(n)]
+    return st.columns(spec, **kwargs)
 
 
 def _navigation(box, lesson: Lesson) -> None:
@@ -162,9 +236,12 @@ def compare_or_stop(lesson: Lesson):
 
 
 def downloads(run, lesson: Lesson, *, key: str) -> None:
-    """CSV and JSON downloads of every per-timestep quantity of a run (built on click)."""
+    """CSV and JSON downloads of every per-timestep quantity of a run (built on click); none
+    in presentation mode."""
     from engine import export
 
+    if not controls_visible(lesson):
+        return
     name = f"gatescope_{run.cell}"
     st.subheader("Download this run")
     st.caption(
@@ -183,3 +260,22 @@ def downloads(run, lesson: Lesson, *, key: str) -> None:
         file_name=f"{name}.json", mime="application/json", key=f"{key}_dl_json",
         on_click="ignore",
     )  # fmt: skip
+
+
+def lesson_path(lesson: Lesson, *, last_step: int) -> None:
+    """The numbered lesson path, each entry a link to its page with the lesson (its one-line
+    description hidden in presentation mode). "Backward through time" opens Step through in
+    Backward mode at the last step, where the backward walk starts."""
+    from .texts import LESSON_PATH
+
+    query = state.to_query(lesson)
+    for number, (path, label, description) in enumerate(LESSON_PATH, start=1):
+        if label == "Backward through time":
+            if st.button(f"{number}. {label}", key="home_backward", type="tertiary"):
+                session.set_value("mode", "backward")
+                session.set_value("step", max(int(last_step), 0))
+                st.switch_page(path)
+        else:
+            st.page_link(path, label=f"{number}. {label}", query_params=query)
+        if controls_visible(lesson):
+            st.caption(description)

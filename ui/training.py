@@ -19,6 +19,9 @@ from engine import tasks
 from engine.train import TrainConfig, Trainer, TrainResult, history_columns
 from figures.style import CELL_NAMES
 
+from .layout import page_control
+from .state import Lesson
+
 NOT_STARTED = SimpleNamespace(history=(), status="ready")
 """Stands for a run before its first step (no history yet)."""
 MAX_STORED = 24
@@ -50,6 +53,61 @@ class _Store:
 def store() -> _Store:
     """The server-wide store of finished runs (one per process)."""
     return _Store()
+
+
+TASK_LABELS = {"adding": "Adding problem", "recall": "Recall the first symbol"}
+
+
+def settings(lesson: Lesson) -> tuple[str, int, list[str], int]:
+    """The Train page's controls in one row: (task, lag, cells, step budget). In presentation
+    mode nothing is drawn and the last values are used."""
+    boxes = st.columns([2, 2, 3, 2]) if not lesson.present else [st] * 4
+    task = page_control(
+        lesson, "train_task", boxes[0].radio, "Task", list(tasks.TASKS), default="adding",
+        horizontal=True, format_func=TASK_LABELS.get,
+        help="Adding: two marked numbers, add them (Hochreiter & Schmidhuber 1997). Recall: "
+        "remember the first symbol of the sequence through random distractors.",
+    )  # fmt: skip
+    lag = page_control(
+        lesson, "train_lag", boxes[1].slider, "Lag (steps)", 5, 200, default=20,
+        help="How many steps separate the information from the moment it is needed.",
+    )  # fmt: skip
+    cells = page_control(
+        lesson, "train_cells", boxes[2].multiselect, "Cells", ["rnn", "gru", "lstm"],
+        default=["rnn", "gru", "lstm"], format_func=CELL_NAMES.get,
+        help="Which cells to train (same H and seed).",
+    )  # fmt: skip
+    steps = page_control(
+        lesson, "train_steps", boxes[3].number_input, "Training steps", 10, 5000, step=50,
+        default=600,
+        help=f"The step budget (batch 64, Adam, gradient-norm clip 1). Every run also stops by "
+        f"itself after {MAX_SECONDS:.0f} s of training.",
+    )  # fmt: skip
+    return task, int(lag), list(cells), int(steps)
+
+
+def start_stop(done: bool) -> bool:
+    """▶ Train and ⏹ Stop side by side (both kept in presentation mode). Stop interrupts a
+    run between two chunks of steps (any click reruns the page); returns whether ▶ Train was
+    pressed."""
+    left, right, _ = st.columns([1, 1, 4])
+    start = left.button(
+        "▶ Train", type="primary", key="train_start", disabled=done, width="stretch",
+        help="Train every chosen cell; ⏹ Stop stops between steps.",
+    )  # fmt: skip
+    if right.button("⏹ Stop", key="train_stop", width="stretch", help="Stop training now."):
+        st.info("Training stopped. Press ▶ Train to start again.", icon="⏹")
+    return start
+
+
+def progress_bars(cells, *, compact: bool) -> dict:
+    """One progress bar per cell (``bar.progress(value, text=...)``); ``compact`` (presentation
+    mode) puts them side by side so the loss curves stay in the first screen."""
+    boxes = st.columns(len(cells)) if compact else [st.container() for _ in cells]
+    return {
+        c: box.progress(0.0, text=f"{CELL_NAMES[c]}: ready")
+        for c, box in zip(cells, boxes, strict=True)
+    }
 
 
 def configs(task: str, lag: int, cells, *, steps: int, H: int, seed: int, forget_bias: float,
