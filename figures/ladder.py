@@ -45,7 +45,7 @@ def _convert(latex: str) -> str:
 
 
 def mathml(latex: str) -> list[str]:
-    """LaTeX → MathML pieces (constant equation text only: never user input), split before
+    r"""LaTeX → MathML pieces (constant equation text only: never user input), split before
     every top-level `` + ``, `` - `` and `` \odot `` so a long equation can break between its
     terms instead of overflowing a narrow column."""
     if not latex:

@@ -28,7 +28,7 @@ FACTOR_TEXT = {
     "lstm": ("∂L/∂c_{t−1} = ∂L/∂c_t × f_t", "× f_t = {} on the highway"),
     "gru": ("∂L/∂h_t × z_t: the direct path's share", "× z_t = {} on the direct path"),
     "rnn": ("‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
-            "gradient × at most\n‖diag({}) W_{hh}‖₂ = {}"),
+            "gradient × at most\n‖diag({}) W_{{hh}}‖₂ = {}"),
 }  # fmt: skip
 
 
