@@ -21,13 +21,15 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
 ]  # fmt: skip
-SHOTS = {
-    "home": "",
-    "step_through": "Step_through?cell=lstm&step=6&unit=3",
-    "step_through_backward": "Step_through?cell=rnn&mode=backward&step=8",
-    "gates_over_time": "Gates_over_time?cell=lstm&step=6",
-    "vanishing_gradients": "Vanishing_gradients",
-    "train": "Train",
+SHOTS = {  # name: (link, viewport); a tall viewport shows the whole page (Streamlit scrolls
+    # its own container, so a "full page" screenshot would stop at the window's height)
+    "home": ("", (1600, 1500)),
+    "step_through": ("Step_through?cell=lstm&step=6&unit=3", (1600, 1300)),
+    "step_through_backward": ("Step_through?cell=rnn&mode=backward&step=8", (1600, 1300)),
+    "step_through_projector": ("Step_through?cell=gru&step=5&present=1", (1280, 720)),
+    "gates_over_time": ("Gates_over_time?cell=lstm&step=6", (1600, 2200)),
+    "vanishing_gradients": ("Vanishing_gradients", (1600, 2600)),
+    "train": ("Train", (1600, 2000)),
 }
 
 
@@ -47,6 +49,8 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
         ".every(c => c.querySelector('.main-svg'))",
         timeout=timeout_ms,
     )
+    if "Step_through" in page.url:  # the timeline component draws its diagram
+        page.locator("svg.gs-diagram").wait_for(timeout=timeout_ms)
     page.wait_for_timeout(800)  # let the last transitions settle
 
 
@@ -67,8 +71,8 @@ def main() -> None:
                 time.sleep(0.2)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=FLAGS)
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            for name, path in SHOTS.items():
+            for name, (path, (width, height)) in SHOTS.items():
+                page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(f"{base}/{path}")
                 wait_idle(page)
                 if name == "train":  # show a finished run: train the three cells first
@@ -76,7 +80,8 @@ def main() -> None:
                     page.wait_for_selector("[data-testid=stAlertContentSuccess]", timeout=120_000)
                     wait_idle(page)
                 out = ROOT / "assets" / f"{name}.png"
-                page.screenshot(path=str(out), full_page=True)
+                page.screenshot(path=str(out))
+                page.close()
                 print("saved", out.relative_to(ROOT))
             browser.close()
     finally:

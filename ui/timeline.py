@@ -33,6 +33,11 @@ _COMPONENT = st.components.v2.component(
 KEY = "step_timeline"
 WALK = "s__walk"  # the direction of the walk the page showed last (a new walk starts at its end)
 
+PAGE_CSS = """<style>
+/* the diagram needs ≥ 900 px: narrower side padding on this page (1366 px laptops) */
+[data-testid="stMainBlockContainer"] { padding-left: 2rem; padding-right: 2rem; }
+</style>"""
+
 CAPTION = {
     "forward": "How to read this: boxes are gates, filled by their value for unit k at this "
     "step (Viridis 0…1 for gates, red–blue for signed values); the state line's thickness "
@@ -109,6 +114,7 @@ def show(lesson: Lesson, run) -> None:
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
     )  # fmt: skip
+    st.html(PAGE_CSS)
     _COMPONENT(
         key=KEY, data=data, default={"step": step}, on_step_change=_persist_step,
         height="content",
