@@ -149,7 +149,8 @@ GRU = (
     Element("one_minus", "op", (5.6, 3.9), "1−", "omz", None, "z h", "1 − z_t"),
     _wire("omz_right", "z h", (5.84, 3.9), (8.36, 3.9)),
     _wire("n_up", "n h", (8.6, GATE_Y + BOX_H / 2), (8.6, 3.66)),
-    Element("mul_n", "op", (8.6, 3.9), "×", "omzn", None, "n h", "(1 − z_t) ⊙ n_t: what is written"),
+    Element("mul_n", "op", (8.6, 3.9), "×", "omzn", None, "n h",
+            "(1 − z_t) ⊙ n_t: what is written"),
     _wire("omzn_up", "n h", (8.6, 4.14), (8.6, STATE_Y - OP_R)),
     Element("factor", "note", (5.6, 5.45), groups="z h"),
 )  # fmt: skip

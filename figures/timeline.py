@@ -21,6 +21,7 @@ from .cell_tables import HEIGHT, SIZES, TABLES, WIDTH
 
 CODES = "0123456789ABCDEFGHIJKLMNOPQRSTUV"  # 32 colour levels, one character per unit
 NAN_CODE = "~"
+LEVELS = len(CODES)
 SUBSTEPS = {"rnn": "h", "gru": "rznh", "lstm": "figcoh"}
 """The sub-steps of one timestep (the diagram's focus groups), in the order of the equations."""
 FORWARD_ROWS = {"lstm": "figcoh", "gru": "rznh", "rnn": "h"}
@@ -182,7 +183,7 @@ def _code_rows(values, vmin, vmax, log=False) -> list[str]:
     return ["".join(NAN_CODE if i < 0 else CODES[i] for i in row) for row in idx]
 
 
-def _palette(name, present, n=len(CODES)) -> list[str]:
+def _palette(name, present, n=LEVELS) -> list[str]:
     return style.sample_colors(np.linspace(0, 1, n), style.colorscale(name, presentation=present),
                                0, 1)  # fmt: skip
 
@@ -242,10 +243,11 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     F = np.asarray(style.frame_steps_with(T, max_frames, min(max(step, 0), T - 1)), dtype=int)
     v = explain.unit_values(trace, unit)
     d = _gradients(trace, grads, unit, F) if mode == "backward" else {}
-    decades = grad_decades(*(d[k][F] for k in d if k.startswith(("d", "contrib"))),
-                           grads.h[F]) if d else (-1.0, 0.0)  # fmt: skip
-    tokens = [_token(trace, labels, t) for t in F]
     norms = np.linalg.norm(grads.h, axis=-1)[F] if mode == "backward" else None
+    # the token chips show ‖dL/dh_t‖ (up to √H times a unit's |dL/dh_t|) on the same range
+    decades = grad_decades(*(d[k][F] for k in d if k.startswith(("d", "contrib"))),
+                           grads.h[F], norms) if d else (-1.0, 0.0)  # fmt: skip
+    tokens = [_token(trace, labels, t) for t in F]
     return {
         "cell": trace.cell, "mode": mode, "unit": int(unit), "T": T, "H": trace.H,
         "nonlinearity": trace.nonlinearity, "frames": F.tolist(), "tokens": tokens,
