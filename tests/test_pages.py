@@ -52,6 +52,15 @@ def chart_by_title(at: AppTest, text: str) -> dict:
     raise AssertionError(f"no chart titled with {text!r}")
 
 
+STEP = "pages/1_Step_through.py"
+
+
+def timeline(at: AppTest) -> dict:
+    """The data the Step through timeline component (custom component v2) was sent."""
+    (component,) = at.get("bidi_component")
+    return json.loads(component.proto.json)
+
+
 def assert_clean(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
@@ -69,20 +78,44 @@ def test_every_page_renders_with_charts(page):
     at = open_page(page)
     assert_clean(at)  # no exception on any page
     assert not at.error, [e.value for e in at.error]
-    assert charts(at), f"{page} shows no chart"
+    if page == STEP:  # Step through draws everything in one timeline component
+        assert timeline(at)["frames"], f"{page} shows no timeline"
+    else:
+        assert charts(at), f"{page} shows no chart"
 
 
 def test_step_through_T_changes_the_frame_count():
-    at = open_page("pages/1_Step_through.py")
+    at = open_page(STEP)
     at.radio(key="w_source").set_value("preset").run()
     at.selectbox(key="w_preset").set_value("Impulse").run()
     at.number_input(key="w_T").set_value(12).run()
     assert_clean(at)
-    diagram = next(s for s in charts(at) if len(s.get("frames", [])) > 1)
-    assert [f["name"] for f in diagram["frames"]] == [str(t) for t in range(12)]
+    assert timeline(at)["frames"] == list(range(12)), "one frame per step"
     at.number_input(key="w_T").set_value(7).run()
-    diagram = next(s for s in charts(at) if len(s.get("frames", [])) > 1)
-    assert len(diagram["frames"]) == 7  # the animation follows T
+    assert timeline(at)["frames"] == list(range(7)), "the animation follows T"
+    assert timeline(at)["T"] == 7
+
+
+@pytest.mark.parametrize("mode", ["forward", "backward"])
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_step_through_renders_every_cell_both_ways(cell, mode):
+    at = open_page(STEP, {"cell": cell, "mode": mode})
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    (component,) = at.get("bidi_component")
+    assert component.proto.component_name == "gatescope.timeline", "the timeline component"
+    data = timeline(at)
+    assert (data["cell"], data["mode"]) == (cell, mode), "the link's cell and direction"
+    assert at.radio(key="w_mode").value == mode
+    assert data["step"] in data["frames"], "the current step is animated"
+    assert len(data["tokens"]) == len(data["frames"])
+
+
+def test_step_through_rnn_relu_backward_renders():
+    at = open_page(STEP, {"cell": "rnn", "activation": "relu", "mode": "backward"})
+    assert_clean(at)
+    assert timeline(at)["nonlinearity"] == "relu"
+    assert timeline(at)["factor"], "the RNN's factor note"
 
 
 def test_typing_a_sentence_shows_its_tokens():
@@ -190,13 +223,60 @@ def test_csv_uploads_parse_or_explain(data, message):
 
 
 def test_backward_walk_starts_at_the_last_step():
-    at = open_page("pages/1_Step_through.py")
-    T = at.slider(key="w_step").max + 1
+    at = open_page(STEP)
+    T = timeline(at)["T"]
+    assert at.session_state["s_step"] == 0, "forward starts at the first step"
     at.radio(key="w_mode").set_value("backward").run()
     assert_clean(at)
-    assert at.slider(key="w_step").value == T - 1
-    at.button(key="step_next").click().run()  # "next" in a backward walk goes one step back
-    assert at.slider(key="w_step").value == T - 2
+    assert at.session_state["s_step"] == T - 1, "a backward walk starts at the last step"
+    assert timeline(at)["step"] == T - 1 and timeline(at)["walk"] == -1
+    at.radio(key="w_mode").set_value("forward").run()
+    assert at.session_state["s_step"] == 0, "and a forward walk at the first"
+
+
+def test_a_backward_link_starts_at_the_end_unless_it_names_a_step():
+    at = open_page(STEP, {"mode": "backward"})
+    assert_clean(at)
+    T = timeline(at)["T"]
+    assert at.session_state["s_step"] == T - 1, "no step in the link: the last step"
+    assert timeline(at)["step"] == T - 1
+    at = open_page(STEP, {"mode": "backward", "step": "3"})
+    assert_clean(at)
+    assert at.session_state["s_step"] == 3, "the link's step is kept"
+    assert timeline(at)["step"] == 3
+
+
+def test_step_through_shows_the_code():
+    at = open_page(STEP, {"cell": "lstm"})
+    assert not at.code or all("def lstm_step_forward" not in c.value for c in at.code)
+    at.toggle(key="step_show_code").set_value(True).run()
+    assert_clean(at)
+    assert any("def lstm_step_forward" in c.value for c in at.code), "the engine's step"
+    at.radio(key="w_mode").set_value("backward").run()
+    assert any("def lstm_step_backward" in c.value for c in at.code), "and its backward"
+
+
+def test_step_through_presentation_mode_hides_the_controls():
+    at = open_page(STEP, {"present": "1"})
+    assert_clean(at)
+    keys = {getattr(el, "key", None) for kind in ("radio", "number_input", "toggle")
+            for el in at.get(kind)}  # fmt: skip
+    assert "w_mode" not in keys, "no direction radio"
+    assert "w_unit" not in keys, "no unit input"
+    assert "step_show_code" not in keys, "no code toggle"
+    assert timeline(at)["present"] is True, "the timeline in presentation mode"
+
+
+def test_step_through_one_token_text():
+    at = open_page(STEP, {"source": "text", "text": "hello"})
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    data = timeline(at)
+    assert data["T"] == len(data["frames"]) == len(data["tokens"]) >= 1
+    assert "hello" in "".join(data["tokens"]), "the typed word is the token"
+    at.radio(key="w_mode").set_value("backward").run()
+    assert_clean(at)
+    assert timeline(at)["step"] == timeline(at)["T"] - 1
 
 
 def test_long_typed_text_is_used_whole():
