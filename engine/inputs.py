@@ -9,7 +9,7 @@ Formats::
 
     parse_numbers("0.5, 1, -2")         # T=3, D=1: one value per step
     parse_numbers("1 2; 3 4")           # T=2, D=2: ";" (or a new line) ends a step
-    parse_csv("time,temp\\n0,12\\n1,13") # header row -> feature names
+    parse_csv("time,temp\\n0,12\\n1,13") # header row -> names; "time" -> step labels
     encode_text("to be or not", unit="words", encoding="onehot")
     preset("Adding problem", steps=30, seed=1)
 """
@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
+import regex
 
 from .errors import InputError
 
@@ -41,13 +42,24 @@ __all__ = [
     "parse_csv",
     "parse_numbers",
     "preset",
+    "tokenize",
 ]
 
 _MAX_ABS = 1e6  # larger magnitudes make the figures meaningless and overflow later math
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity|∞)", re.IGNORECASE)
-_WORDS = re.compile(r"\w+|[^\w\s]")  # words and single punctuation marks
+_GRAPHEME = regex.compile(r"\X")  # one user-perceived character (extended grapheme cluster)
+_WORD_CHAR = regex.compile(r"\w")  # Unicode word character: letters, marks, digits, "_"
+_WORD_JOINERS = frozenset("'\u2019-\u2010\u2011")  # ' ’ - ‐ ‑ inside a word: can't, well-known
+# A header naming the steps: time, t, step, index, timestep, optionally with a unit such as
+# "time (s)", "t [ms]", "time_s" or "time/s".
+_TIME_UNITS = r"s|sec|secs|seconds?|ms|us|µs|μs|ns|min|mins|minutes?|h|hr|hrs|hours?|d|days?"
+_TIME_NAME = regex.compile(
+    rf"(?:time|t|step|index|time[ _-]?step)"
+    rf"(?:\s*[(\[][^()\[\]]{{0,20}}[)\]]|\s*[_/]\s*(?:{_TIME_UNITS})|\s+(?:{_TIME_UNITS}))?",
+    regex.IGNORECASE,
+)
 
 _SHOWN_AS = {"\n": "↵", "\t": "⇥"}  # other whitespace is shown as "␣"
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -63,7 +75,9 @@ class Sequence:
     values : ndarray (T, D)
         float64, read-only; row t is the input x_t.
     labels : tuple[str, ...]
-        One per step: the token for text, ``"1"``..``"T"`` for numbers.
+        One per step: the token for text, the step number t = ``"0"``..``"T-1"`` for numbers
+        (the same t as the engine, the step slider and the links), or a CSV file's label
+        column as typed (e.g. its ``time`` column).
     features : tuple[str, ...]
         One per column: CSV header names, vocabulary tokens for one-hot (``"other"`` for the
         shared column of rare tokens), ``"e0"``..``"e{D-1}"`` for an embedding, ``"x"`` or
@@ -146,7 +160,7 @@ def parse_numbers(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Sequence:
     Returns
     -------
     Sequence
-        kind ``"numbers"``; labels ``"1"``..``"T"``; features ``"x"`` or ``"x1"``..``"xD"``.
+        kind ``"numbers"``; labels ``"0"``..``"T-1"``; features ``"x"`` or ``"x1"``..``"xD"``.
 
     Raises
     ------
@@ -166,10 +180,10 @@ def parse_numbers(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Sequence:
     several = len(rows[0]) > 1
     values = [
         [
-            _to_float(token, f"at step {t}, feature {j}" if several else f"at step {t}")
+            _to_float(token, f"at step t = {t}, feature {j}" if several else f"at step t = {t}")
             for j, token in enumerate(row, start=1)
         ]
-        for t, row in enumerate(rows, start=1)
+        for t, row in enumerate(rows)
     ]
     return Sequence(
         values=np.array(values),
@@ -183,64 +197,142 @@ def parse_numbers(text: str, *, limits: Limits = DEFAULT_LIMITS) -> Sequence:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def parse_csv(text: str | bytes, *, limits: Limits = DEFAULT_LIMITS) -> Sequence:
+def parse_csv(
+    text: str | bytes,
+    *,
+    label_column: str | int | None = "auto",
+    limits: Limits = DEFAULT_LIMITS,
+) -> Sequence:
     """Parse CSV text (or an uploaded file's bytes): rows are steps, columns are features.
 
     The first row is a header when it has a cell that is not a number while the second row is
     all numbers (or missing); its cells become the feature names. Blank rows are skipped.
+    One column may hold the step labels instead of a feature (``label_column``).
 
     Parameters
     ----------
     text : str or bytes
         CSV text, or bytes decoded as UTF-8 (a byte-order mark is dropped).
+    label_column : str, int or None
+        The column whose cells label the steps; it is not a feature and its cells may be any
+        text (``0.5``, ``2024-03-01``, ``Monday``). ``"auto"`` (default): the first column
+        when its header is ``time``, ``t``, ``step``, ``index`` or ``timestep`` in any case,
+        optionally with a unit (``"Time (s)"``, ``"t [ms]"``, ``"time_s"``), and at least one
+        other column follows. A header name (any case; without a header row ``"x1"``..``"xD"``)
+        or a 0-based column number picks that column. ``None``: every column is a feature.
     limits : Limits
         Size limits.
 
     Returns
     -------
     Sequence
-        kind ``"csv"``; labels ``"1"``..``"T"``; features from the header, else ``"x"`` or
-        ``"x1"``..``"xD"``.
+        kind ``"csv"``; labels from the label column, else t = ``"0"``..``"T-1"``; features
+        from the header, else ``"x"`` or ``"x1"``..``"xD"`` (the label column left out, the
+        others keep their names).
 
     Raises
     ------
     InputError
         Binary or undecodable bytes, empty text, broken quoting, rows of different widths,
-        empty or non-numeric cells, or a table beyond the limits.
+        empty or non-numeric cells, an unknown or empty label column, no feature column left
+        beside the labels, or a table beyond the limits.
     """
     if isinstance(text, bytes):
         text = _decode(text, limits)
     _check_length(text, limits)
     if "\x00" in text:
         raise _not_text()
+    if not (label_column is None or isinstance(label_column, str | numbers.Integral)):
+        raise InputError("The label column must be a column name, a column number or None.")
     rows, row_numbers = _read_csv(text.removeprefix("\ufeff"))
     if not rows:
         raise InputError("The CSV file is empty: it needs at least one row of numbers.")
     _check_widths(rows, row_numbers)
-    has_header = any(cell and not _looks_numeric(cell) for cell in rows[0]) and (
-        len(rows) == 1 or all(not cell or _looks_numeric(cell) for cell in rows[1])
+    width = len(rows[0])
+    label_at, named = _find_label_column(label_column, rows[0])
+    has_header = named or (
+        any(cell and not _looks_numeric(cell) for j, cell in enumerate(rows[0]) if j != label_at)
+        and (
+            len(rows) == 1
+            or all(not c or _looks_numeric(c) for j, c in enumerate(rows[1]) if j != label_at)
+        )
     )
+    names = (
+        tuple(_printable(" ".join(name.split())) or f"x{j}" for j, name in enumerate(rows[0], 1))
+        if has_header
+        else _number_features(width)
+    )
+    if label_at is None and isinstance(label_column, str) and label_column != "auto":
+        label_at = _column_named(label_column, names)
     if has_header:
-        header, rows, row_numbers = rows[0], rows[1:], row_numbers[1:]
+        rows, row_numbers = rows[1:], row_numbers[1:]
         if not rows:
             raise InputError("The CSV file has a header row but no rows of numbers below it.")
-    _check_shape(len(rows), len(rows[0]), limits)
+    if label_at is not None and width == 1:
+        raise InputError("The CSV file needs a column of numbers beside its column of step labels.")
+    _check_shape(len(rows), width - (label_at is not None), limits)
     values = [
-        [_csv_cell(cell, n, j) for j, cell in enumerate(row, start=1)]
+        [_csv_cell(cell, n, j) for j, cell in enumerate(row, start=1) if j - 1 != label_at]
         for n, row in zip(row_numbers, rows, strict=True)
     ]
-    features = (
-        tuple(_printable(" ".join(name.split())) or f"x{j}" for j, name in enumerate(header, 1))
-        if has_header
-        else _number_features(len(rows[0]))
+    labels = (
+        _step_labels(len(rows))
+        if label_at is None
+        else tuple(
+            _csv_label(row[label_at], n, label_at, names[label_at])
+            for n, row in zip(row_numbers, rows, strict=True)
+        )
     )
     return Sequence(
         values=np.array(values),
-        labels=_step_labels(len(rows)),
-        features=features,
+        labels=labels,
+        features=tuple(name for j, name in enumerate(names) if j != label_at),
         kind="csv",
         name="your CSV file",
     )
+
+
+def _find_label_column(label_column: str | int | None, first: list[str]) -> tuple[int | None, bool]:
+    """The label column's index, if the first row (read as a header) or a number gives it,
+    and whether it was found by its header name (then the first row is a header)."""
+    width = len(first)
+    if label_column is None:
+        return None, False
+    if isinstance(label_column, str):
+        if label_column == "auto":
+            found = width > 1 and _TIME_NAME.fullmatch(first[0]) is not None
+            return (0, True) if found else (None, False)
+        key = _name_key(label_column)
+        at = next((j for j, cell in enumerate(first) if _name_key(cell) == key), None)
+        return at, at is not None
+    if isinstance(label_column, bool) or not 0 <= label_column < width:
+        raise InputError(
+            f"There is no column number {label_column}: this CSV file has "
+            f"{_count(width, 'column')}, numbered 0 to {width - 1}."
+        )
+    return int(label_column), False
+
+
+def _column_named(name: str, names: tuple[str, ...]) -> int:
+    """The index of the column called ``name`` (any case), else a learner's error."""
+    key = _name_key(name)
+    for j, candidate in enumerate(names):
+        if _name_key(candidate) == key:
+            return j
+    shown = ", ".join(_quote(candidate) for candidate in names[:6]) + ", …" * (len(names) > 6)
+    raise InputError(f"The CSV file has no column named {_quote(name)}; its columns are {shown}.")
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def _csv_label(cell: str, row: int, column: int, name: str) -> str:
+    if not cell:
+        raise InputError(
+            f"Row {row}, column {column + 1} ({name}) is empty: every row needs a step label."
+        )
+    return _printable(" ".join(cell.split()))
 
 
 def _decode(data: bytes, limits: Limits) -> str:
@@ -303,8 +395,10 @@ def encode_text(
     """Encode text as one vector per character or per word.
 
     Tokens are kept exactly as typed (no lower-casing); emoji, HTML and markdown are ordinary
-    tokens. Characters are Unicode code points; words are runs of letters/digits, and each
-    punctuation mark is a token of its own (``"store,"`` gives ``"store"`` and ``","``).
+    tokens. Tokens come from :func:`tokenize`: characters are user-perceived characters (an
+    emoji, a flag or an accented letter is one step however many code points it has); words
+    keep contractions and hyphenated words whole (``"can't"``, ``"well-known"``), and each
+    other punctuation mark is a token of its own (``"store,"`` gives ``"store"`` and ``","``).
 
     Parameters
     ----------
@@ -346,8 +440,7 @@ def encode_text(
         raise InputError(f"The vector size must be a whole number from 1 to {limits.max_features}.")
     if not text.strip():
         raise InputError("Type some text first, for example: I went to the ice cream store.")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    tokens = list(text) if unit == "chars" else _WORDS.findall(text)
+    tokens = tokenize(text, unit)
     if len(tokens) > limits.max_steps:
         raise InputError(
             f"Your text has {len(tokens):,} characters; the limit is {limits.max_steps:,} "
@@ -368,6 +461,57 @@ def encode_text(
         kind=unit,
         name="your text",
     )
+
+
+def tokenize(text: str, unit: str = "chars") -> list[str]:
+    """Split text into the tokens :func:`encode_text` uses, exactly as typed.
+
+    ``"\\r\\n"`` and ``"\\r"`` become ``"\\n"`` first. A token never splits a user-perceived
+    character (an extended grapheme cluster of Unicode UAX #29): ``"👩‍💻"``, ``"🇫🇷"``,
+    ``"👍🏽"``, ``"❤️"`` and ``"e"`` + U+0301 are one character each.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+    unit : {"chars", "words"}
+        ``"chars"``: every character, whitespace included, so the tokens join back into the
+        text. ``"words"``: runs of letters, digits and marks, kept whole across an apostrophe
+        or hyphen between two of them (``"can't"``, ``"don’t"``, ``"rock'n'roll"``,
+        ``"well-known"``); every other character that is not whitespace is a token of its own.
+        Whitespace separates words and is dropped.
+
+    Raises
+    ------
+    InputError
+        An unknown unit.
+    """
+    if unit not in ("chars", "words"):
+        raise InputError(f"Unknown unit {_quote(unit)}: choose 'chars' or 'words'.")
+    clusters = _GRAPHEME.findall(text.replace("\r\n", "\n").replace("\r", "\n"))
+    if unit == "chars":
+        return clusters
+    tokens, i, n = [], 0, len(clusters)
+    while i < n:
+        if clusters[i].isspace():
+            i += 1
+            continue
+        end = i + 1
+        if _WORD_CHAR.match(clusters[i]):
+            while end < n:
+                if _WORD_CHAR.match(clusters[end]):
+                    end += 1
+                elif (
+                    clusters[end] in _WORD_JOINERS
+                    and end + 1 < n
+                    and _WORD_CHAR.match(clusters[end + 1])
+                ):
+                    end += 2
+                else:
+                    break
+        tokens.append("".join(clusters[i:end]))
+        i = end
+    return tokens
 
 
 def _one_hot(tokens: list[str], dim: int) -> tuple[np.ndarray, tuple[str, ...]]:
@@ -423,7 +567,7 @@ class _Numeric(NamedTuple):
 
 def _impulse(steps: int, seed: int) -> np.ndarray:
     values = np.zeros((steps, 1))
-    values[0, 0] = 1.0  # a single kick at step 1
+    values[0, 0] = 1.0  # a single kick at the first step, t = 0
     return values
 
 
@@ -437,13 +581,14 @@ def _white_noise(steps: int, seed: int) -> np.ndarray:
 
 
 def _adding_problem(steps: int, seed: int) -> np.ndarray:
-    if steps < 2:
-        raise InputError("The adding problem needs at least 2 steps: one marker in each half.")
     rng = np.random.default_rng(seed)
     values = rng.random(steps)  # uniform in [0, 1)
     half = steps // 2
     marker = np.zeros(steps)
-    marker[[rng.integers(half), rng.integers(half, steps)]] = 1.0  # one mark in each half
+    if steps == 1:
+        marker[0] = 1.0  # a single step has no halves: it is the one marked value
+    else:
+        marker[[rng.integers(half), rng.integers(half, steps)]] = 1.0  # one mark in each half
     return np.column_stack([values, marker])
 
 
@@ -467,7 +612,10 @@ NUMERIC_PRESETS = tuple(_NUMERIC)
 
 #: Preset name -> what a learner sees: the text itself, or a one-line description.
 PRESETS: dict[str, str] = _TEXTS | {
-    "Impulse": "A single 1 at step 1, then zeros: how long does the network remember a kick?",
+    "Impulse": (
+        "A single 1 at the first step (t = 0), then zeros: how long does the network remember "
+        "a kick?"
+    ),
     "Sine wave": "sin(2π t / 20): a smooth wave that repeats every 20 steps.",
     "White noise": "Independent standard normal values (seeded): nothing to remember.",
     "Adding problem": (
@@ -506,8 +654,9 @@ def preset(
     Returns
     -------
     Sequence
-        kind ``"preset"``, name ``name``. Numeric presets: labels ``"1"``..``"T"``, features
-        ``("x",)`` or ``("value", "marker")``.
+        kind ``"preset"``, name ``name``. Numeric presets: labels ``"0"``..``"T-1"``, features
+        ``("x",)`` or ``("value", "marker")``. Every numeric preset works with one step (the
+        adding problem then marks its only step).
 
     Raises
     ------
@@ -570,7 +719,7 @@ def _check_widths(rows: list[list[str]], row_numbers: list[int]) -> None:
 
 
 def _to_float(token: str, where: str) -> float:
-    """Read one number; ``where`` says where it was, e.g. "at step 3"."""
+    """Read one number; ``where`` says where it was, e.g. "at step t = 2"."""
     ascii_token = token.replace("\u2212", "-")  # the typographic minus sign
     value = float(ascii_token) if _NUMBER.fullmatch(ascii_token) else None
     if _NON_FINITE.fullmatch(ascii_token) or (value is not None and not math.isfinite(value)):
@@ -607,7 +756,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _step_labels(steps: int) -> tuple[str, ...]:
-    return tuple(str(t) for t in range(1, steps + 1))
+    """The step numbers t = 0..T-1 as labels, like the engine, the figures and the links."""
+    return tuple(str(t) for t in range(steps))
 
 
 def _number_features(width: int) -> tuple[str, ...]:

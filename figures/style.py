@@ -142,7 +142,7 @@ def step_labels(labels, T: int) -> list[str]:
     out = []
     for t, lab in enumerate(labels):
         lab = str(lab)
-        out.append(str(t) if lab == str(t + 1) else f"{t}·{lab}")
+        out.append(str(t) if lab == str(t) else f"{t}·{lab}")
     return out
 
 

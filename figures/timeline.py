@@ -218,8 +218,8 @@ def _strips(trace, grads, F, mode, decades, present) -> list[dict]:
 def _token(trace, labels, t: int) -> str:
     """What step t shows as its token: the word or character, or for numeric input (labels
     that only count the steps) the value of a one-feature input, else nothing."""
-    label = str(labels[t]) if labels is not None and t < len(labels) else str(t + 1)
-    if label != str(t + 1):
+    label = str(labels[t]) if labels is not None and t < len(labels) else str(t)
+    if label != str(t):
         return label
     return style.fmt_value(float(trace.xs[t, 0])) if trace.xs.shape[-1] == 1 else ""
 

@@ -26,6 +26,7 @@ from engine.inputs import (
     parse_csv,
     parse_numbers,
     preset,
+    tokenize,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,7 +79,7 @@ def test_parse_numbers(text, expected):
     seq = parse_numbers(text)
     assert_valid(seq)
     np.testing.assert_array_equal(seq.values, expected)
-    assert seq.labels == tuple(str(t) for t in range(1, len(expected) + 1))
+    assert seq.labels == tuple(str(t) for t in range(len(expected)))  # t = 0..T-1
     assert (seq.kind, seq.name) == ("numbers", "your numbers")
 
 
@@ -96,26 +97,26 @@ def test_parse_numbers_features(text, features):
         ("", "Type at least one number"),
         ("  \n\t ", "Type at least one number"),
         (",;,", "Type at least one number"),
-        ("1, 2, abc", "'abc' at step 3 is not a number"),
-        ("1 2; 3 x", "'x' at step 2, feature 2 is not a number"),
+        ("1, 2, abc", "'abc' at step t = 2 is not a number"),
+        ("1 2; 3 x", "'x' at step t = 1, feature 2 is not a number"),
         ("1 2\n3 4,5", "Row 2 has 3 values, but row 1 has 2"),
         ("1 2\n3", "Row 2 has 1 value, but row 1 has 2"),
         ("1; 2 3", "Row 2 has 2 values, but row 1 has 1"),
-        ("1..2", "'1..2' at step 1 is not a number"),
-        ("1_000", "'1_000' at step 1 is not a number"),
-        ("0x10", "'0x10' at step 1 is not a number"),
-        ("nan", "'nan' at step 1 is not a finite number"),
-        ("1, NaN", "'NaN' at step 2 is not a finite number"),
-        ("-inf", "'-inf' at step 1 is not a finite number"),
-        ("+Infinity", "'+Infinity' at step 1 is not a finite number"),
-        ("1 2; 3 INF", "'INF' at step 2, feature 2 is not a finite number"),
-        ("1e999", "'1e999' at step 1 is not a finite number"),
-        ("−1e999", "'−1e999' at step 1 is not a finite number"),
-        ("1e308", "between -1e6 and 1e6: '1e308' at step 1"),
-        ("0, -1000001", "between -1e6 and 1e6: '-1000001' at step 2"),
-        ("1, " + "a" * 100, "'aaaaaaaaaaaaaaaaaaaa…' at step 2 is not a number"),
-        ("<script>", "'<script>' at step 1 is not a number"),
-        ("1 \x07", r"'\x07' at step 2 is not a number"),
+        ("1..2", "'1..2' at step t = 0 is not a number"),
+        ("1_000", "'1_000' at step t = 0 is not a number"),
+        ("0x10", "'0x10' at step t = 0 is not a number"),
+        ("nan", "'nan' at step t = 0 is not a finite number"),
+        ("1, NaN", "'NaN' at step t = 1 is not a finite number"),
+        ("-inf", "'-inf' at step t = 0 is not a finite number"),
+        ("+Infinity", "'+Infinity' at step t = 0 is not a finite number"),
+        ("1 2; 3 INF", "'INF' at step t = 1, feature 2 is not a finite number"),
+        ("1e999", "'1e999' at step t = 0 is not a finite number"),
+        ("−1e999", "'−1e999' at step t = 0 is not a finite number"),
+        ("1e308", "between -1e6 and 1e6: '1e308' at step t = 0"),
+        ("0, -1000001", "between -1e6 and 1e6: '-1000001' at step t = 1"),
+        ("1, " + "a" * 100, "'aaaaaaaaaaaaaaaaaaaa…' at step t = 1 is not a number"),
+        ("<script>", "'<script>' at step t = 0 is not a number"),
+        ("1 \x07", r"'\x07' at step t = 1 is not a number"),
     ],
 )
 def test_parse_numbers_errors(text, message):
@@ -135,7 +136,7 @@ def test_non_finite_message_mentions_the_range():
 @pytest.mark.parametrize(
     ("text", "expected", "features"),
     [
-        ("time,temp\n0,12\n1,13", [[0, 12], [1, 13]], ("time", "temp")),
+        ("when,temp\n0,12\n1,13", [[0, 12], [1, 13]], ("when", "temp")),
         ("1,2\n3,4", [[1, 2], [3, 4]], ("x1", "x2")),
         ("1\n2\n3", [[1], [2], [3]], ("x",)),
         ("temp\n1\n2", [[1], [2]], ("temp",)),
@@ -153,14 +154,15 @@ def test_parse_csv(text, expected, features):
     assert_valid(seq)
     np.testing.assert_array_equal(seq.values, expected)
     assert seq.features == features
-    assert seq.labels == tuple(str(t) for t in range(1, len(expected) + 1))
+    assert seq.labels == tuple(str(t) for t in range(len(expected)))  # t = 0..T-1
     assert (seq.kind, seq.name) == ("csv", "your CSV file")
 
 
 def test_parse_csv_bytes_with_bom():
     seq = parse_csv("\ufefftime,température\n0,1.5\n1,−2\n".encode())
-    assert seq.features == ("time", "température")
-    np.testing.assert_array_equal(seq.values, [[0, 1.5], [1, -2]])
+    assert seq.features == ("température",)
+    assert seq.labels == ("0", "1")
+    np.testing.assert_array_equal(seq.values, [[1.5], [-2]])
 
 
 @pytest.mark.parametrize(
@@ -327,7 +329,7 @@ def test_preset_names():
     ("name", "shape", "features"),
     [
         ("Wallet (text)", (15, 13), None),
-        ("Allergy (text)", (14, 13), None),
+        ("Allergy (text)", (12, 11), None),  # "can't" is one word
         ("Cereal (text)", (19, 16), None),
         ("Impulse", (40, 1), ("x",)),
         ("Sine wave", (60, 1), ("x",)),
@@ -342,7 +344,7 @@ def test_every_preset_loads(name, shape, features):
     assert (seq.kind, seq.name) == ("preset", name)
     if features is not None:
         assert seq.features == features
-        assert seq.labels == tuple(str(t) for t in range(1, shape[0] + 1))
+        assert seq.labels == tuple(str(t) for t in range(shape[0]))
 
 
 def test_text_preset_uses_the_text_and_encoding():
@@ -385,7 +387,6 @@ def test_random_presets_follow_the_seed(name):
         ({"name": "Impulse", "steps": 0}, "number of steps must be a whole number from 1 to 2,000"),
         ({"name": "Impulse", "steps": 2001}, "from 1 to 2,000"),
         ({"name": "Impulse", "steps": 2.5}, "from 1 to 2,000"),
-        ({"name": "Adding problem", "steps": 1}, "at least 2 steps"),
         ({"name": "White noise", "seed": -1}, "seed must be a whole number"),
         ({"name": "Cereal (text)", "dim": 100}, "vector size"),
     ],
@@ -510,3 +511,280 @@ def test_encode_text_fuzz(text, unit, encoding, dim):
         assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in "".join(seq.labels))
         if encoding == "onehot":
             np.testing.assert_array_equal(seq.values.sum(axis=1), 1)
+
+
+# --- inputs a learner expects (issue 9): one step, t from 0, label columns, graphemes, words --
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: parse_numbers("7"),
+        lambda: parse_numbers("1 2;"),
+        lambda: parse_csv("7"),
+        lambda: parse_csv("x\n7"),
+        lambda: parse_csv("a,b\n1,2"),
+        lambda: parse_csv("time,x\n0,7"),
+        lambda: parse_csv(b"time,x\n0,7\n"),
+        lambda: encode_text("a"),
+        lambda: encode_text("😀", encoding="embedding"),
+        lambda: encode_text("👩‍💻"),
+        lambda: encode_text("  word  ", unit="words"),
+        lambda: encode_text("can't", unit="words"),
+        *[partial(preset, name, steps=1) for name in NUMERIC_PRESETS],
+    ],
+)
+def test_one_step_sequences_work(make):
+    seq = make()
+    assert_valid(seq)
+    assert seq.T == 1
+    if seq.kind in ("numbers", "csv", "preset"):
+        assert seq.labels == ("0",)
+
+
+def test_one_step_adding_problem_marks_its_only_step():
+    values = preset("Adding problem", steps=1, seed=4).values
+    assert values.shape == (1, 2)
+    assert values[0, 1] == 1.0
+    assert 0 <= values[0, 0] < 1
+
+
+def test_numeric_labels_count_from_zero_everywhere():
+    want = ("0", "1", "2")
+    assert parse_numbers("5 6 7").labels == want
+    assert parse_numbers("1 2; 3 4; 5 6").labels == want
+    assert parse_csv("5\n6\n7").labels == want
+    assert parse_csv("a,b\n1,2\n3,4\n5,6").labels == want
+    assert preset("Sine wave", steps=3).labels == want
+
+
+def test_figures_read_numeric_labels_as_plain_steps():
+    """The figures' convention matches: label "t" at step t is a plain step number."""
+    from types import SimpleNamespace
+
+    from figures import style, timeline
+
+    seq = parse_numbers("0.25 0.5 0.75")
+    assert style.step_labels(seq.labels, 3) == ["0", "1", "2"]
+    trace = SimpleNamespace(xs=seq.values)
+    assert [timeline._token(trace, seq.labels, t) for t in range(3)] == [
+        style.fmt_value(v) for v in (0.25, 0.5, 0.75)
+    ]
+    timed = parse_csv("time (s),x\n0.5,1\n1.0,2")  # labels that are not the step numbers
+    assert style.step_labels(timed.labels, 2) == ["0·0.5", "1·1.0"]
+    assert timeline._token(SimpleNamespace(xs=timed.values), timed.labels, 1) == "1.0"
+    counted = parse_csv("step,x\n0,1\n1,2")  # a step column 0, 1, ... is the step numbers
+    assert style.step_labels(counted.labels, 2) == ["0", "1"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "time", "Time", "TIME", "t", "T", "step", "Step", "index", "Index", "timestep",
+        "time step", "Time_Step", "time (s)", "Time [ms]", "t (min)", "time(s)", "time_s",
+        "time / s", "t_ms", "time sec", "  time  ",
+    ],
+)  # fmt: skip
+def test_a_first_time_column_becomes_the_labels(name):
+    seq = parse_csv(f"{name},temp,wind\n0.0,12,3\n0.5,13,4\n1.0,11,5\n")
+    assert seq.labels == ("0.0", "0.5", "1.0")  # as typed
+    assert seq.features == ("temp", "wind")
+    np.testing.assert_array_equal(seq.values, [[12, 3], [13, 4], [11, 5]])
+
+
+@pytest.mark.parametrize(
+    ("text", "features"),
+    [
+        ("times,temp\n0,12", ("times", "temp")),
+        ("timing,temp\n0,12", ("timing", "temp")),
+        ("step size,temp\n0,12", ("step size", "temp")),
+        ("tt,temp\n0,12", ("tt", "temp")),
+        ("index2,temp\n0,12", ("index2", "temp")),
+        ("temp,time\n12,0", ("temp", "time")),  # only a first column is taken on its own
+        ("time\n0\n1", ("time",)),  # nothing else to be a feature: the column stays one
+        (",value\n0,5", ("x1", "value")),
+    ],
+)
+def test_other_columns_stay_features(text, features):
+    seq = parse_csv(text)
+    assert seq.features == features
+    assert seq.labels == tuple(str(t) for t in range(seq.T))
+
+
+def test_time_labels_may_be_any_text():
+    seq = parse_csv("Time,temp\n2024-03-01,12\n2024-03-02 ,13\nMon\u202e,14\n")
+    assert seq.labels == ("2024-03-01", "2024-03-02", "Mon�")  # trimmed, made printable
+    np.testing.assert_array_equal(seq.values, [[12], [13], [14]])
+
+
+@pytest.mark.parametrize(
+    ("text", "label_column", "labels", "features", "values"),
+    [
+        ("time,temp\n0,12\n1,13", None, ("0", "1"), ("time", "temp"), [[0, 12], [1, 13]]),
+        ("time,temp\n0,12\n1,13", "auto", ("0", "1"), ("temp",), [[12], [13]]),
+        ("date,temp\nmon,12\ntue,13", "date", ("mon", "tue"), ("temp",), [[12], [13]]),
+        ("date,temp\nmon,12\ntue,13", " DATE ", ("mon", "tue"), ("temp",), [[12], [13]]),
+        ("a,when,b\n1,x,2\n3,y,4", "When", ("x", "y"), ("a", "b"), [[1, 2], [3, 4]]),
+        ("a,when,b\n1,x,2\n3,y,4", 1, ("x", "y"), ("a", "b"), [[1, 2], [3, 4]]),
+        ("time,temp\n0,12\n1,13", 1, ("12", "13"), ("time",), [[0], [1]]),
+        ("1,10,5\n2,20,6", 0, ("1", "2"), ("x2", "x3"), [[10, 5], [20, 6]]),
+        ("1,10,5\n2,20,6", "x3", ("5", "6"), ("x1", "x2"), [[1, 10], [2, 20]]),
+        ("mon,5\ntue,6", 0, ("mon", "tue"), ("x2",), [[5], [6]]),
+        ("day,5\nmon,6", 0, ("day", "mon"), ("x2",), [[5], [6]]),  # no header: "5" is a number
+        ("mon,5", 0, ("mon",), ("x2",), [[5]]),
+    ],
+)
+def test_label_column_can_be_picked(text, label_column, labels, features, values):
+    seq = parse_csv(text, label_column=label_column)
+    assert_valid(seq)
+    assert (seq.labels, seq.features) == (labels, features)
+    np.testing.assert_array_equal(seq.values, values)
+
+
+@pytest.mark.parametrize(
+    ("text", "label_column", "message"),
+    [
+        ("time,temp\n0,1", "wind", "The CSV file has no column named 'wind'; its columns are "
+                                   "'time', 'temp'."),
+        ("1,2\n3,4", "time", "no column named 'time'; its columns are 'x1', 'x2'."),
+        ("a,b,c,d,e,f,g\n1,2,3,4,5,6,7", "z", "'e', 'f', …"),
+        ("time,temp\n0,1", 2, "There is no column number 2: this CSV file has 2 columns, "
+                              "numbered 0 to 1."),
+        ("time,temp\n0,1", -1, "There is no column number -1"),
+        ("time,temp\n0,1", True, "There is no column number True"),
+        ("time,temp\n0,1", 1.0, "The label column must be a column name, a column number"),
+        ("time\n0\n1", "time", "needs a column of numbers beside its column of step labels"),
+        ("5\n6", 0, "needs a column of numbers beside its column of step labels"),
+        ("time,x\n0,1\n,2", "auto", "Row 3, column 1 (time) is empty: every row needs a step "
+                                    "label."),
+        ("1,2\n,3", 0, "Row 2, column 1 (x1) is empty"),
+        ("time,x\n0,1\n1,a", "auto", "'a' in row 3, column 2 is not a number"),
+        ("day,x\nmon,1", "auto", "'day' in row 1, column 1 is not a number"),  # not a time
+        ("time,temp\n", "auto", "header row but no rows of numbers"),
+    ],
+)  # fmt: skip
+def test_label_column_errors(text, label_column, message):
+    with pytest.raises(InputError) as error:
+        parse_csv(text, label_column=label_column)
+    assert message in str(error.value)
+
+
+def test_label_column_leaves_room_in_the_limits():
+    small = Limits(max_steps=5, max_features=2, max_chars=100)
+    assert parse_csv("time,a,b\n0,1,2", limits=small).features == ("a", "b")
+    with pytest.raises(InputError, match="3 values per step; the limit is 2"):
+        parse_csv("time,a,b,c\n0,1,2,3", limits=small)
+
+
+WHOLE_CHARACTERS = [
+    "👩\u200d💻",  # woman technologist: a ZWJ sequence
+    "👨\u200d👩\u200d👧",  # family
+    "🏳\ufe0f\u200d🌈",  # rainbow flag: variation selector and ZWJ
+    "🇫🇷",  # a flag: two regional indicators
+    "🇩🇪",
+    "👍🏽",  # skin tone modifier
+    "👋🏿",
+    "❤\ufe0f",  # emoji presentation selector
+    "1\ufe0f\u20e3",  # keycap
+    "e\u0301",  # é as e + combining acute accent
+    "n\u0303\u0323",  # two combining marks
+    "각",  # Hangul syllable written as three jamo
+    "é",
+    "a",
+    "日",
+]
+
+
+@pytest.mark.parametrize("char", WHOLE_CHARACTERS)
+def test_a_user_perceived_character_is_one_step(char):
+    seq = encode_text(f"x{char}y{char}")
+    assert seq.labels == ("x", char, "y", char)
+    assert seq.features == ("x", char, "y")
+    assert tokenize(f"{char} {char}", "words") == [char, char]
+
+
+def test_emoji_text_by_characters():
+    assert tokenize("I ❤️ 🇫🇷!", "chars") == ["I", " ", "❤\ufe0f", " ", "🇫🇷", "!"]
+    assert tokenize("🇫🇷🇩🇪🇮", "chars") == ["🇫🇷", "🇩🇪", "🇮"]  # flags pair up in order
+    assert tokenize("cafe\u0301\r\n", "chars") == ["c", "a", "f", "e\u0301", "\n"]
+    with pytest.raises(InputError, match="27 characters; the limit is 5 steps"):
+        encode_text("👩\u200d💻" * 27, limits=Limits(max_steps=5))
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("I can't go.", ["I", "can't", "go", "."]),
+        ("don't won’t", ["don't", "won’t"]),
+        ("it's a well-known rock'n'roll song", ["it's", "a", "well-known", "rock'n'roll", "song"]),
+        ("state-of-the-art", ["state-of-the-art"]),
+        ("non\u2010stop non\u2011stop", ["non\u2010stop", "non\u2011stop"]),
+        ("O'Neill's", ["O'Neill's"]),
+        ("l'été", ["l'été"]),
+        ("cafe\u0301 au lait", ["cafe\u0301", "au", "lait"]),
+        ("store, but", ["store", ",", "but"]),
+        ("'quoted'", ["'", "quoted", "'"]),
+        ("students' books", ["students", "'", "books"]),
+        ("well - known", ["well", "-", "known"]),
+        ("a--b", ["a", "-", "-", "b"]),
+        ("-x", ["-", "x"]),
+        ("x-", ["x", "-"]),
+        ("1990–2000", ["1990", "–", "2000"]),  # an en dash is punctuation
+        ("3.14", ["3", ".", "14"]),
+        ("wait...", ["wait", ".", ".", "."]),
+        ("<b>hi</b>", ["<", "b", ">", "hi", "<", "/", "b", ">"]),
+        ("hi👩\u200d💻!", ["hi", "👩\u200d💻", "!"]),
+        ("👍🏽👍🏽 🇫🇷", ["👍🏽", "👍🏽", "🇫🇷"]),
+        ("snake_case", ["snake_case"]),
+        ("日本語です。", ["日本語です", "。"]),
+    ],
+)
+def test_words_keep_contractions_and_hyphenated_words(text, tokens):
+    assert tokenize(text, "words") == tokens
+    assert encode_text(text, unit="words", dim=64).labels == tuple(tokens)
+
+
+def test_allergy_preset_reads_cant_as_one_word():
+    seq = preset("Allergy (text)")
+    assert "can't" in seq.labels
+    assert seq.labels[6:9] == ("She", "can't", "eat")
+
+
+def test_tokenize_refuses_an_unknown_unit():
+    with pytest.raises(InputError, match="Unknown unit 'bytes'"):
+        tokenize("ab", "bytes")
+
+
+PIECES = st.sampled_from(
+    [*WHOLE_CHARACTERS, " ", "\n", "'", "’", "-", ",", ".", "!", "b", "Z", "9", "_", "\u00a0"]
+)
+
+
+@FUZZ
+@given(st.lists(PIECES, max_size=30))
+def test_tokens_never_split_a_user_perceived_character(pieces):
+    """Built from whole characters, the text is cut only between them, in both units."""
+    text = "".join(pieces)
+    chars = tokenize(text, "chars")
+    assert chars == pieces
+    words = tokenize(text, "words")
+    assert "".join(words) == "".join(piece for piece in pieces if not piece.isspace())
+    kept = [piece for piece in pieces if not piece.isspace()]
+    kept_edges = {0, *np.cumsum([len(piece) for piece in kept]).tolist()}
+    assert set(np.cumsum([len(word) for word in words]).tolist()) <= kept_edges
+
+
+@FUZZ
+@given(st.text(max_size=80))
+def test_tokens_join_back_into_the_text(text):
+    """Characters join back into the text; words into the text minus its whitespace, and
+    every word is a run of whole characters."""
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    chars = tokenize(text, "chars")
+    assert "".join(chars) == normalized
+    assert all(chars)
+    visible = [char for char in chars if not char.isspace()]
+    words = tokenize(text, "words")
+    assert "".join(words) == "".join(visible)
+    char_edges = set(np.cumsum([0, *map(len, visible)]).tolist())
+    assert set(np.cumsum([0, *map(len, words)]).tolist()) <= char_edges
