@@ -38,7 +38,7 @@ def to_csv(trace: Trace, grads: Grads | None = None, labels=None) -> str:
         f"{name}[{k}]" for name, a in blocks.items() for k in range(a.shape[1])
     ]
     table = np.concatenate(list(blocks.values()), axis=1)
-    labels = labels or [str(t + 1) for t in range(trace.T)]
+    labels = labels or [str(t) for t in range(trace.T)]
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(header)
