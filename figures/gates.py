@@ -60,7 +60,7 @@ QUANTITY_COLORS = {
     "h": "#111111",
 }
 QUANTITY_DASH = {"g": "dash", "n": "dash", "c": "dot"}
-PRESENT_PLOT_PX = 400
+PRESENT_PLOT_PX = 330
 """Presentation mode: the heatmap panels together are at most this tall, so the whole figure
 (with its title and ▶ controls) fits the first screen of a 1280×720 projector."""
 SATURATION_SCALE = "Purples"  # fraction of saturated units 0..1: white = none, dark = all
@@ -277,7 +277,7 @@ def gate_heatmaps(
     base = [p * (H + G) for p in range(n)]
     rows_total = n * H + (n - 1) * G
     plot_px = rows_total * px_per_row
-    margin = {"l": 170 if presentation else 150, "r": 110, "t": 80, "b": 150}
+    margin = {"l": 205 if presentation else 150, "r": 110, "t": 80, "b": 150}
 
     y_alias, tickvals, ticktext = {}, [], []
     ks = sorted({0, H // 2, H - 1})
@@ -414,7 +414,7 @@ def step_bars(
     n = len(names)
     text = style.time_labels(labels, T)
     nrows, ncols = _grid(n)
-    gap_x, gap_y = 0.2, 0.16 if presentation else 0.13
+    gap_x, gap_y = 0.3, 0.16 if presentation else 0.13  # room for a colour bar and ticks
     w = (1.0 - gap_x * (ncols - 1)) / ncols
     h = (1.0 - gap_y * (nrows - 1)) / nrows
     steps, active, t0 = _frames_for(T, max_frames, step)

@@ -140,7 +140,7 @@ def _lag_text(T: int, labels) -> list[str]:
 
 
 def _log_yaxis(title: str, *values) -> dict:
-    """A log y axis. Over at most three decades of ``values`` the ticks are 1, 2 and 5 of each
+    """A log y axis. Over one to three decades of ``values`` the ticks are 1, 2 and 5 of each
     decade (Plotly's default labels every digit there, and the labels collide)."""
     axis = {
         "type": "log",
@@ -151,8 +151,8 @@ def _log_yaxis(title: str, *values) -> dict:
     }
     a = np.abs(np.concatenate([_as_1d(v) for v in values])) if values else np.zeros(0)
     a = a[np.isfinite(a) & (a > 0)]
-    if a.size and math.log10(float(a.max()) / float(a.min())) <= 3:
-        axis["dtick"] = "D2"
+    if a.size and 1 <= math.log10(float(a.max()) / float(a.min())) <= 3:
+        axis["dtick"] = "D2"  # within one decade Plotly's own ticks (0.7, 0.8, ...) are kept
     return axis
 
 

@@ -447,20 +447,30 @@ def visible_len(text: str) -> int:
     return len(html.unescape(_TAG.sub("", text)))
 
 
+def _greedy_wrap(words: list[str], width: int) -> list[str]:
+    lines, line = [], ""
+    for word in words:
+        if line and visible_len(line) + 1 + visible_len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return [*lines, line]
+
+
 def wrap_title(text: str, max_chars: int) -> str:
-    """Break a Plotly title at spaces into lines of at most ``max_chars`` visible characters
-    (an existing ``<br>`` is kept; a single word longer than the line stays whole)."""
-    lines = []
+    """Break a Plotly title at spaces into balanced lines of at most ``max_chars`` visible
+    characters each (an existing ``<br>`` is kept; a single word longer than the line stays
+    whole): "a b c d e f" over two lines, never a long line and a one-word orphan."""
+    out = []
     for part in str(text).split("<br>"):
-        line = ""
-        for word in part.split(" "):
-            if line and visible_len(line) + 1 + visible_len(word) > max_chars:
-                lines.append(line)
-                line = word
-            else:
-                line = f"{line} {word}" if line else word
-        lines.append(line)
-    return "<br>".join(lines)
+        words = part.split(" ")
+        n = len(_greedy_wrap(words, max_chars))
+        width = -(-visible_len(part) // n)  # the shortest line length that could give n lines
+        while width < max_chars and len(_greedy_wrap(words, width)) > n:
+            width += 1
+        out += _greedy_wrap(words, min(width, max_chars))
+    return "<br>".join(out)
 
 
 def fit_title(layout: dict, max_chars: int) -> dict:

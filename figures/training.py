@@ -32,6 +32,9 @@ HOW_TO_READ = {
 
 TITLE_CHARS = {False: 40, True: 60}
 """Title line length: the Train figures sit in half-width columns (full width when presenting)."""
+LEGEND = {"orientation": "h", "x": 0.0, "yref": "container", "y": 0.0, "yanchor": "bottom"}
+"""The legend sits at the bottom of the figure, below the x-axis title (never on it), in one
+to four rows."""
 
 GRADIENT_KEYS = {
     "grad_first": "‖∂L/∂h<sub>0</sub>‖, gradient reaching the first step",
@@ -174,14 +177,14 @@ def loss_curves(
     × and labelled "diverged at step n" (legend and figure).
     """
     traces, notes, last_step, points = _cell_traces(histories, "loss", log=False)
-    layout = style.base_layout(title, height=420, font_size=_font_size(presentation))
+    layout = style.base_layout(title, height=470, font_size=_font_size(presentation))
     layout.update(
         xaxis=_step_axis(last_step, max_steps),
         yaxis={"title": {"text": ylabel}, "gridcolor": "#eee", "rangemode": "tozero"},
         hovermode="closest",
         showlegend=True,  # the chance line is named there, even before any cell has a curve
-        legend={"orientation": "h", "y": -0.22, "x": 0.0},
-        margin={"l": 80, "r": 30, "t": 70, "b": 110},
+        legend=LEGEND,
+        margin={"l": 80, "r": 30, "t": 70, "b": 160},
     )
     annotations = []
     if baseline is not None and math.isfinite(float(baseline)):
@@ -226,7 +229,7 @@ def first_step_gradient(
     traces, notes, last_step, points = _cell_traces(histories, key, log=True, floor=y_floor)
     symbol, _, meaning = what.partition(", ")
     title = title or (f"Over training: {meaning}, {symbol}" if meaning else what)
-    layout = style.base_layout(title, height=420, font_size=_font_size(presentation))
+    layout = style.base_layout(title, height=470, font_size=_font_size(presentation))
     layout.update(
         xaxis=_step_axis(last_step, max_steps),
         yaxis={
@@ -236,8 +239,8 @@ def first_step_gradient(
             "gridcolor": "#eee",
         },
         hovermode="closest",
-        legend={"orientation": "h", "y": -0.22, "x": 0.0},
-        margin={"l": 80, "r": 30, "t": 70, "b": 110},
+        legend=LEGEND,
+        margin={"l": 80, "r": 30, "t": 70, "b": 160},
     )
     annotations = []
     if not points:
