@@ -37,11 +37,12 @@ test: $(VENV)/.dev  ## the whole suite: engine, figures, pages (AppTest), real b
 test-fast: $(VENV)/.dev  ## everything but the real-browser tests
 	$(BIN)/python -m pytest -m "not browser"
 
-bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, training)
+bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, training, Play in chromium)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/train.py
+	$(BIN)/python bench/frontend.py
 
 screenshots: $(VENV)/.dev  ## the README's screenshots of every page, in headless chromium
 	$(BIN)/python assets/screenshots.py

@@ -72,6 +72,16 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1500, "height": 1000}}
 
 
+@pytest.fixture(scope="session")
+def screens_dir(pytestconfig) -> Path:
+    """Where the layout tests save their screenshots: ``screens/`` in pytest-playwright's
+    ``--output`` folder (``test-results/``, git-ignored, which pytest-playwright empties when
+    a session starts)."""
+    path = Path(pytestconfig.getoption("--output")).absolute() / "screens"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
