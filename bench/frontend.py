@@ -20,7 +20,9 @@ downloaded browser), one fresh tab per case at 1366×768:
    or to the end of the window); counter changes/s = the steps drawn per second (changes of
    the text of ``.gs-counter``); t advanced/s = how far t moved per second (the counter's
    first and last step numbers); the frame times' median and p95 tell a steady animation from
-   a janky one.
+   a janky one, and the frames that drew a new step tell what one step costs (Play waits
+   ``stepMs`` between steps, so its frame rate is mostly idle frames: a step frame over 50 ms
+   is where 20 fps would be lost).
 
 Payload: the sum of the websocket frames the page received (``page.on("websocket")`` →
 ``framereceived``: the serialized ForwardMsgs, Streamlit's websocket compression is off), for
@@ -198,6 +200,14 @@ def measure(browser, port: int, label: str, query: dict, seconds: float) -> dict
     texts = [t for t, at in zip(probe["texts"], probe["changes"], strict=True) if at > clicked]
     texts = probe["texts"][:1] + texts if probe["texts"] else texts  # the step Play started at
     intervals = [b - a for a, b in zip(changes, changes[1:], strict=False)] or [0.0]
+    frames = probe["frames"]
+    drawn = set(changes)
+    at_step = [  # the frame that drew a new step (its rAF callback saw the new text first; its
+        # style, layout and paint delay the next frame): from it to the next frame
+        frames[i + 1] - t
+        for i, t in enumerate(frames[:-1])
+        if t in drawn
+    ]
     return {
         "case": label,
         "load_s": load_s,
@@ -208,6 +218,8 @@ def measure(browser, port: int, label: str, query: dict, seconds: float) -> dict
         "steps": len(changes),
         "frame_median_ms": statistics.median(gaps) if gaps else float("nan"),
         "frame_p95_ms": c.percentile(gaps, 95) if gaps else float("nan"),
+        "step_frame_median_ms": statistics.median(at_step) if at_step else float("nan"),
+        "step_frame_max_ms": max(at_step) if at_step else float("nan"),
         "span_s": span_s,
         "t_per_s": abs(_step(texts[-1]) - _step(texts[0])) / span_s if len(texts) >= 2 else 0.0,
         "ended_early": len(changes) >= 3
@@ -267,8 +279,8 @@ def main() -> None:
         server.stop()
 
     header = ["case", "load", "payload (load)", "payload (while playing)", "fps while playing",
-              "frame time median / p95", "counter changes/s", "t advanced/s", "counter seen",
-              "verdict"]  # fmt: skip
+              "frame time median / p95", "frame drawing a step median / max",
+              "counter changes/s", "t advanced/s", "counter seen", "verdict"]  # fmt: skip
     table = []
     for r in rows:
         checks = [
@@ -282,13 +294,14 @@ def main() -> None:
             c.fmt_mb(r["play_bytes"]) if r["play_bytes"] else "0 B",
             f"{r['fps']:.1f}",
             f"{r['frame_median_ms']:.1f} / {r['frame_p95_ms']:.1f} ms",
+            f"{r['step_frame_median_ms']:.1f} / {r['step_frame_max_ms']:.1f} ms",
             f"{r['steps_per_s']:.1f}",
             f"{r['t_per_s']:.1f}",
             f"{r['steps']} ({r['first_text']} → {r['last_text']})"
             + (f", ended after {r['span_s']:.1f} s" if r["ended_early"] else ""),
             ", ".join(f"{c.verdict(ok)} {name}" for name, ok in checks),
         ])  # fmt: skip
-    emit("\n".join(c.md_table(header, table, align="lrrrrrrrll")))
+    emit("\n".join(c.md_table(header, table, align="lrrrrrrrrll")))
     emit()
     emit("Figures, not assertions: fps counts the frames Chromium rendered between the click "
          "and the last step change (a busy main thread drops frames); counter changes/s = the "
