@@ -632,12 +632,12 @@ def saturation_strip(
     rows = [np.asarray(saturation[k], dtype=np.float64).reshape(-1) for k in keys]
     T = max((len(r) for r in rows), default=0)
     font_size = _font_size(presentation)
-    title = (
-        "Saturation: the share of units stuck where the gate is flat"
-        "<br><sup>σ below 0.05 or above 0.95, tanh beyond ±0.95: the derivative is near 0 "
-        "there, so little gradient passes through that gate</sup>"
-    )
+    title = "Saturation: the share of units stuck where the gate is flat"
     layout = style.base_layout(title, height=170 + 34 * max(len(keys), 1), font_size=font_size)
+    layout["title"]["subtitle"] = {
+        "text": "σ below 0.05 or above 0.95, tanh beyond ±0.95: the derivative is near 0 "
+        "there, so little gradient passes through that gate"
+    }
     layout["margin"] = {"l": 150, "r": 30, "t": 90, "b": 70}
     if T == 0:
         layout["annotations"] = [

@@ -474,19 +474,25 @@ def wrap_title(text: str, max_chars: int) -> str:
 
 
 def fit_title(layout: dict, max_chars: int) -> dict:
-    """Wrap ``layout``'s title to ``max_chars`` a line and give it room: the top margin grows
-    to hold every line (Plotly centres the title in it), and the figure grows by the same
-    amount, so no title is truncated or runs into the plot. Returns ``layout`` (changed in
-    place)."""
+    """Wrap ``layout``'s title (and its ``subtitle``, in smaller type) to ``max_chars`` a line
+    and give it room: the top margin grows to hold every line (Plotly centres the title in
+    it), and the figure grows by the same amount, so no title is truncated or runs into the
+    plot. Returns ``layout`` (changed in place)."""
     title = layout.get("title") or {}
     text = wrap_title(title.get("text", ""), max_chars)
     size = title.get("font", {}).get("size") or (layout.get("font", {}).get("size", 14) + 4)
     lines = text.count("<br>") + 1
     title["text"] = text
+    needed = lines * size * 1.3 + 36
+    if title.get("subtitle", {}).get("text"):  # a smaller second line, wrapped on its own
+        sub = title["subtitle"]
+        sub["text"] = wrap_title(sub["text"], int(max_chars * 1.4))
+        sub.setdefault("font", {"size": max(size - 6, 11), "color": "#444"})
+        needed += (sub["text"].count("<br>") + 1) * sub["font"]["size"] * 1.35 + 6
     layout["title"] = title
     margin = dict(layout.get("margin") or {})
     old_t = int(margin.get("t", 70))
-    margin["t"] = max(old_t, int(lines * size * 1.3 + 36))
+    margin["t"] = max(old_t, int(needed))
     layout["margin"] = margin
     layout["height"] = int(layout.get("height", 420)) + margin["t"] - old_t
     return layout

@@ -36,6 +36,8 @@ with figure_box:
     bars = runs.progress_bars(cells, compact=lesson.present)
     loss_box, grad_box = ui.layout.columns(2, lesson)
     loss_slot, grad_slot = loss_box.empty(), grad_box.empty()
+    loss_box.caption(training.HOW_TO_READ["loss_curves"])
+    grad_box.caption(training.HOW_TO_READ["first_step_gradient"])
 
 
 redraws = itertools.count()  # every redraw replaces the charts: a fresh element key each time
@@ -70,7 +72,6 @@ if results is None:
     st.stop()
 
 draw(results)
-st.caption(training.HOW_TO_READ["loss_curves"])
 st.success(runs.summary(results), icon="📏")
 metrics = st.columns(len(results))
 for col, (c, r) in zip(metrics, results.items(), strict=True):
