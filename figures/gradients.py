@@ -249,6 +249,26 @@ def _strip_xaxis(labels, T: int) -> tuple[dict, list[dict]]:
     return axis, []
 
 
+def _strip_trace(v, row: int, name: str, decades, scale, colorbar) -> go.Heatmap:
+    """One cell's strip: log10|v| clipped to the shared decades (zeros at the bottom colour,
+    NaN a gap), the exact value and the lag in the hover; the colour bar if given."""
+    lo, hi = decades
+    v = np.abs(v)
+    T = len(v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.clip(np.log10(np.where(v > 0, v, 10.0**lo)), lo, hi)
+    z[np.isnan(v)] = np.nan
+    hover = [f"{style.fmt_grad(float(a))} · lag k = {T - 1 - t}" for t, a in enumerate(v.tolist())]
+    return go.Heatmap(
+        z=z[None, :].astype(np.float32), x=np.arange(T),
+        y=[row - 0.42, row + 0.42],  # cell edges: a gap between the strips
+        text=[hover], zmin=lo, zmax=hi, colorscale=scale, showscale=colorbar is not None,
+        colorbar=colorbar or {},
+        hovertemplate=f"{name} · t=%{{x}} · %{{text}}<extra></extra>",
+        hoverongaps=False, name=name,
+    )  # fmt: skip
+
+
 def gradient_strips(
     curves: dict,
     *,
@@ -291,31 +311,16 @@ def gradient_strips(
         ]
         return go.Figure(layout=layout)
     lo, hi = strip_decades(arrs)
-    tickvals, ticktext = _decade_ticks(lo, hi)
-    data = []
-    for i, c in enumerate(cells):
-        v = np.abs(arrs[c])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = np.clip(np.log10(np.where(v > 0, v, 10.0**lo)), lo, hi)
-        z[np.isnan(v)] = np.nan
-        hover = [
-            f"{style.fmt_grad(float(a))} · lag k = {T - 1 - t}" for t, a in enumerate(v.tolist())
-        ]
-        data.append(
-            go.Heatmap(
-                z=z[None, :].astype(np.float32), x=np.arange(T),
-                y=[i - 0.42, i + 0.42],  # cell edges: a gap between the strips
-                text=[hover], zmin=lo, zmax=hi, colorscale=_gradient_scale(presentation),
-                showscale=i == 0,
-                colorbar={
-                    "title": {"text": f"{measure}<br>(log scale)", "side": "top"},
-                    "tickvals": tickvals, "ticktext": ticktext, "thickness": 14,
-                    "outlinewidth": 0,
-                },
-                hovertemplate=f"{_cell_name(c)} · t=%{{x}} · %{{text}}<extra></extra>",
-                hoverongaps=False, name=_cell_name(c),
-            )
-        )  # fmt: skip
+    scale = _gradient_scale(presentation)
+    bar = {
+        "title": {"text": f"{measure}<br>(log scale)", "side": "top"},
+        "thickness": 14, "outlinewidth": 0,
+    }  # fmt: skip
+    bar["tickvals"], bar["ticktext"] = _decade_ticks(lo, hi)
+    data = [
+        _strip_trace(arrs[c], i, _cell_name(c), (lo, hi), scale, bar if i == 0 else None)
+        for i, c in enumerate(cells)
+    ]
     xaxis, notes = _strip_xaxis(labels, T)
     layout.update(
         xaxis=xaxis,
@@ -353,6 +358,25 @@ def _extra_style(name: str) -> tuple[str, str]:
         if name.upper().startswith(CELL_NAMES[c].upper()):
             return CELL_COLORS[c], "dashdot"
     return "#555555", "dashdot"
+
+
+def _series_style(key: str, kind: str) -> tuple[str, dict, str, dict | None]:
+    """(name, line, mode, marker) of a curve: a cell (Dark2 colour, dash and marker), the
+    RNN's bound (faint grey) or an extra curve (thin, dash-dot in its cell's colour)."""
+    if kind == "cell":
+        color, dash = CELL_COLORS.get(key, "#333333"), CELL_DASH.get(key, "solid")
+        marker = {"symbol": CELL_MARKERS.get(key, "circle"), "size": 7, "maxdisplayed": 40}
+        return (
+            _cell_name(key),
+            {"color": color, "dash": dash, "width": 2.5},
+            "lines+markers",
+            marker,
+        )
+    if kind == "bound":
+        line = {"color": BOUND_COLOR, "width": 1.5, "dash": "longdash"}
+        return "RNN bound (γσ<sub>max</sub>)<sup>k</sup>", line, "lines", None
+    color, dash = _extra_style(key)
+    return key, {"color": color, "width": 1.5, "dash": dash}, "lines", None
 
 
 def gradient_vs_lag(
@@ -400,21 +424,7 @@ def gradient_vs_lag(
             v = np.concatenate([np.full(T - len(v), np.nan), v])
         vk = v[::-1]  # index k = lag
         y, floored, capped = _log_series(vk, y_floor)
-        if kind == "cell":
-            base = _cell_name(key)
-            color, dash = CELL_COLORS.get(key, "#333333"), CELL_DASH.get(key, "solid")
-            line = {"color": color, "dash": dash, "width": 2.5}
-            mode = "lines+markers"
-            marker = {"symbol": CELL_MARKERS.get(key, "circle"), "size": 7, "maxdisplayed": 40}
-        elif kind == "bound":
-            base = "RNN bound (γσ<sub>max</sub>)<sup>k</sup>"
-            line = {"color": BOUND_COLOR, "width": 1.5, "dash": "longdash"}
-            mode, marker = "lines", None
-        else:
-            base = key
-            color, dash = _extra_style(key)
-            line = {"color": color, "width": 1.5, "dash": dash}
-            mode, marker = "lines", None
+        base, line, mode, marker = _series_style(key, kind)
         name, note = _flags(base, floored, capped, np.isnan(vk), y_floor)
         notes += note
         any_floored |= bool(np.any(floored))
@@ -519,6 +529,38 @@ def path_split(
 # --------------------------------------------------------------------------------------------
 
 
+def _why_traces(f, bars, shown, product_text, *, cell: str, symbol: str) -> list:
+    """The bars of each step's factor, the running product's line, and the line at 1."""
+    k = len(f)
+    j = np.arange(1, k + 1)
+    return [
+        go.Bar(
+            x=j,
+            y=bars,
+            name=f"factor {symbol} of each step",
+            marker={"color": CELL_COLORS.get(cell, "#777"), "opacity": 0.55, "line": {"width": 0}},
+            text=[style.fmt_grad(float(v)) for v in f.tolist()],
+            textposition="inside" if k <= 16 else "none",
+            insidetextanchor="start",
+            hovertemplate="step j = %{x} back · factor %{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=j,
+            y=shown,
+            mode="lines+markers",
+            name="running product",
+            line={"color": "#111111", "width": 2},
+            marker={"size": 6, "maxdisplayed": 60},
+            text=product_text,
+            hovertemplate="after %{x} steps back · product %{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=[0.5, k + 0.5], y=[1.0, 1.0], mode="lines", name="factor 1 (no change)",
+            line={"color": "#888", "width": 1, "dash": "dot"}, hoverinfo="skip",
+        ),
+    ]  # fmt: skip
+
+
 def why_factors(
     factors, *, cell: str, lag: int | None = None, presentation: bool = False
 ) -> go.Figure:
@@ -561,33 +603,7 @@ def why_factors(
     shown = 10.0 ** np.clip(np.nan_to_num(running, nan=np.nan, posinf=300, neginf=-300), -300, 300)
     product_text = [_fmt_log10(r) if not math.isnan(r) else "NaN" for r in running.tolist()]
     bars, _, capped = _log_series(f, 1e-300)
-    j = np.arange(1, k + 1)
-    data = [
-        go.Bar(
-            x=j,
-            y=bars,
-            name=f"factor {symbol} of each step",
-            marker={"color": CELL_COLORS.get(cell, "#777"), "opacity": 0.55, "line": {"width": 0}},
-            text=[style.fmt_grad(float(v)) for v in f.tolist()],
-            textposition="inside" if k <= 16 else "none",
-            insidetextanchor="start",
-            hovertemplate="step j = %{x} back · factor %{text}<extra></extra>",
-        ),
-        go.Scatter(
-            x=j,
-            y=shown,
-            mode="lines+markers",
-            name="running product",
-            line={"color": "#111111", "width": 2},
-            marker={"size": 6, "maxdisplayed": 60},
-            text=product_text,
-            hovertemplate="after %{x} steps back · product %{text}<extra></extra>",
-        ),
-        go.Scatter(
-            x=[0.5, k + 0.5], y=[1.0, 1.0], mode="lines", name="factor 1 (no change)",
-            line={"color": "#888", "width": 1, "dash": "dot"}, hoverinfo="skip",
-        ),
-    ]  # fmt: skip
+    data = _why_traces(f, bars, shown, product_text, cell=cell, symbol=symbol)
     product = "NaN" if math.isnan(total) else _fmt_log10(total)
     layout.update(
         xaxis={
