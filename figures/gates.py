@@ -222,6 +222,72 @@ def _cursor_shapes(t: float, half: float, yrefs: list[str]) -> list[dict]:
 # --------------------------------------------------------------------------------------------
 
 
+def _unit_axis(base: list[int], H: int, rows_total: int) -> dict:
+    """The stacked panels' shared y axis: units 0, H/2 and H−1 ticked in every panel, every
+    row's unit number in the hover (``labelalias``), unit 0 at the top."""
+    y_alias, tickvals, ticktext = {}, [], []
+    ks = sorted({0, H // 2, H - 1})
+    for b in base:
+        y_alias.update({str(b + k): str(k) for k in range(H)})
+        tickvals += [b + k for k in ks]
+        ticktext += [str(k) for k in ks]
+    return {
+        "range": [rows_total - 0.5, -0.5],
+        "tickmode": "array",
+        "tickvals": tickvals,
+        "ticktext": ticktext,
+        "labelalias": y_alias,
+        "hoverformat": "d",
+        "showgrid": False,
+        "zeroline": False,
+    }
+
+
+def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tuple:
+    """One panel of :func:`gate_heatmaps`: its heatmap (units × drawn columns, on the
+    quantity's fixed scale, with its own colour bar beside it) and its title in the left
+    margin. ``geometry`` is (first row, H, rows in all panels, panel height in px)."""
+    base_p, H, rows_total, panel_px = geometry
+    values = _series(trace, name)
+    sc = _scale(trace, name, values, presentation)
+    sym = SYMBOLS[name]
+    fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
+    from_top = (base_p + H / 2.0) / rows_total  # panel centre, as a fraction from the top
+    if name in SIGMOID_GATES:
+        ticks, tick_text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
+    else:
+        ticks = [-sc["zmax"], 0.0, sc["zmax"]]
+        tick_text = [style.fmt_signed(v, 2 if sc["zmax"] < 10 else 0) for v in ticks]
+        tick_text[1] = "0"
+    heatmap = go.Heatmap(
+        z=_wire(values[cols].T),
+        x=cols,
+        y=np.arange(base_p, base_p + H),
+        hovertemplate=f"unit %{{y}} · t=%{{x}} · {sym}=%{{z:{fmt}}}<extra></extra>",
+        hoverongaps=False,
+        name=GATE_NAMES[name],
+        colorbar={
+            # a short panel has no room for a bar title: its label is on the left
+            "title": {"text": sym if panel_px >= 100 else "", "side": "top"},
+            "x": 1.01, "xanchor": "left", "y": 1.0 - from_top, "yanchor": "middle",
+            "len": H / rows_total, "lenmode": "fraction", "thickness": 12,
+            "tickvals": ticks, "ticktext": tick_text, "outlinewidth": 0,
+        },
+        **sc,
+    )  # fmt: skip
+    small = 11 if not presentation else 15
+    note = {
+        "text": f"{_panel_title(name).replace(' ', '<br>', 1)}<br>"
+        f"<span style='font-size:{small}px;color:#555'>"
+        f"{_range_note(trace, name, sc)}</span>",
+        "xref": "paper", "x": 0.0, "xanchor": "right",
+        "xshift": -48 if presentation else -38,
+        "yref": "paper", "y": 1.0 - from_top, "yanchor": "middle",
+        "showarrow": False, "align": "right",
+    }  # fmt: skip
+    return heatmap, note
+
+
 def gate_heatmaps(
     trace,
     *,
@@ -279,63 +345,12 @@ def gate_heatmaps(
     plot_px = rows_total * px_per_row
     margin = {"l": 205 if presentation else 150, "r": 110, "t": 80, "b": 150}
 
-    y_alias, tickvals, ticktext = {}, [], []
-    ks = sorted({0, H // 2, H - 1})
-    for b in base:
-        y_alias.update({str(b + k): str(k) for k in range(H)})
-        tickvals += [b + k for k in ks]
-        ticktext += [str(k) for k in ks]
-
     data, annotations = [], []
-    small = 11 if not presentation else 15
     for p, name in enumerate(names):
-        values = _series(trace, name)
-        sc = _scale(trace, name, values, presentation)
-        sym = SYMBOLS[name]
-        fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
-        from_top = (base[p] + H / 2.0) / rows_total  # panel centre, as a fraction from the top
-        if name in SIGMOID_GATES:
-            ticks, tick_text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
-        else:
-            ticks = [-sc["zmax"], 0.0, sc["zmax"]]
-            tick_text = [style.fmt_signed(v, 2 if sc["zmax"] < 10 else 0) for v in ticks]
-            tick_text[1] = "0"
-        data.append(
-            go.Heatmap(
-                z=_wire(values[cols].T),
-                x=cols,
-                y=np.arange(base[p], base[p] + H),
-                hovertemplate=f"unit %{{y}} · t=%{{x}} · {sym}=%{{z:{fmt}}}<extra></extra>",
-                hoverongaps=False,
-                name=GATE_NAMES[name],
-                colorbar={
-                    # a short panel has no room for a bar title: its label is on the left
-                    "title": {"text": sym if panel_px >= 100 else "", "side": "top"},
-                    "x": 1.01,
-                    "xanchor": "left",
-                    "y": 1.0 - from_top,
-                    "yanchor": "middle",
-                    "len": H / rows_total,
-                    "lenmode": "fraction",
-                    "thickness": 12,
-                    "tickvals": ticks,
-                    "ticktext": tick_text,
-                    "outlinewidth": 0,
-                },
-                **sc,
-            )
-        )
-        annotations.append(
-            {
-                "text": f"{_panel_title(name).replace(' ', '<br>', 1)}<br>"
-                f"<span style='font-size:{small}px;color:#555'>"
-                f"{_range_note(trace, name, sc)}</span>",
-                "xref": "paper", "x": 0.0, "xanchor": "right",
-                "xshift": -48 if presentation else -38,
-                "yref": "paper", "y": 1.0 - from_top, "yanchor": "middle",
-                "showarrow": False, "align": "right",
-            }
-        )  # fmt: skip
+        geometry = (base[p], H, rows_total, panel_px)
+        heatmap, note = _heatmap_panel(trace, name, cols, geometry, presentation)
+        data.append(heatmap)
+        annotations.append(note)
 
     steps, active, t0 = _frames_for(T, max_frames, step)
     half = max(0.5, stride / 2.0)  # the band covers one drawn column
@@ -351,16 +366,7 @@ def gate_heatmaps(
         showlegend=False,
         annotations=annotations,
         xaxis=style.time_axis(labels, T),
-        yaxis={
-            "range": [rows_total - 0.5, -0.5],
-            "tickmode": "array",
-            "tickvals": tickvals,
-            "ticktext": ticktext,
-            "labelalias": y_alias,
-            "hoverformat": "d",
-            "showgrid": False,
-            "zeroline": False,
-        },
+        yaxis=_unit_axis(base, H, rows_total),
         hovermode="closest",
         shapes=_cursor_shapes(t0, half, ["y"]),
         **_controls(
