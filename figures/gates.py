@@ -400,6 +400,48 @@ def _grid(n: int) -> tuple[int, int]:
     return (1, 1) if n == 1 else ((n + 1) // 2, 2)
 
 
+def _bar_panel(name: str, now, sc: dict, p: int, box, *, x_title: str) -> tuple:
+    """One subplot of :func:`step_bars`: the bars of one vector (units on x) coloured on the
+    quantity's fixed scale with a colour bar beside them, its two axes, and its title.
+    ``box`` is the subplot's (left, top, width, height) in paper fractions."""
+    x0, y1, w, h = box
+    ax = "" if p == 0 else str(p + 1)
+    lo, hi = sc["zmin"], sc["zmax"]
+    H = len(now)
+    axes = {
+        f"xaxis{ax}": {
+            "domain": [x0, min(1.0, round(x0 + w, 6))], "anchor": f"y{ax}",
+            "range": [-0.5, H - 0.5], "title": {"text": x_title}, "showgrid": False,
+            "zeroline": False,
+        },
+        f"yaxis{ax}": {
+            "domain": [max(0.0, round(y1 - h, 6)), y1], "anchor": f"x{ax}",
+            "range": [lo, hi] if name in SIGMOID_GATES else [lo * 1.02, hi * 1.02],
+            "fixedrange": True, "zeroline": True, "zerolinecolor": "#888", "gridcolor": "#eee",
+        },
+    }  # fmt: skip
+    note = {
+        "text": _panel_title(name), "xref": "paper", "yref": "paper", "x": x0,
+        "y": y1, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
+    }  # fmt: skip
+    fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
+    ticks = (lo, (lo + hi) / 2, hi)
+    bar = go.Bar(
+        x=np.arange(H), y=_wire(now), xaxis=f"x{ax}", yaxis=f"y{ax}", name=GATE_NAMES[name],
+        marker={
+            "color": _wire(now), "colorscale": sc["colorscale"], "cmin": lo, "cmax": hi,
+            "showscale": True, "line": {"width": 0},
+            "colorbar": {
+                "x": x0 + w + 0.005, "xanchor": "left", "y": y1 - h / 2, "yanchor": "middle",
+                "len": h, "thickness": 8, "outlinewidth": 0, "tickvals": list(ticks),
+                "ticktext": [f"{v:.2g}".replace("-", "−") for v in ticks],
+            },
+        },
+        hovertemplate=f"unit %{{x}} · {SYMBOLS[name]}=%{{y:{fmt}}}<extra></extra>",
+    )  # fmt: skip
+    return bar, axes, note
+
+
 def step_bars(
     trace,
     *,
@@ -416,7 +458,7 @@ def step_bars(
     colours.
     """
     names = QUANTITIES[trace.cell]
-    T, H = trace.T, trace.H
+    T = trace.T
     n = len(names)
     text = style.time_labels(labels, T)
     nrows, ncols = _grid(n)
@@ -424,71 +466,20 @@ def step_bars(
     w = (1.0 - gap_x * (ncols - 1)) / ncols
     h = (1.0 - gap_y * (nrows - 1)) / nrows
     steps, active, t0 = _frames_for(T, max_frames, step)
-    units = np.arange(H)
 
     series, layout_axes, annotations, data = [], {}, [], []
     for p, name in enumerate(names):
         r, c = divmod(p, ncols)
-        x0 = round(c * (w + gap_x), 6)
-        y1 = round(1.0 - r * (h + gap_y), 6)
-        ax = "" if p == 0 else str(p + 1)
+        box = (round(c * (w + gap_x), 6), round(1.0 - r * (h + gap_y), 6), w, h)
         values = _series(trace, name)
-        sc = _scale(trace, name, values, presentation)
         series.append(values)
-        lo, hi = sc["zmin"], sc["zmax"]
-        layout_axes[f"xaxis{ax}"] = {
-            "domain": [x0, min(1.0, round(x0 + w, 6))],
-            "anchor": f"y{ax}",
-            "range": [-0.5, H - 0.5],
-            "title": {"text": "unit k" if r == nrows - 1 else ""},
-            "showgrid": False,
-            "zeroline": False,
-        }
-        layout_axes[f"yaxis{ax}"] = {
-            "domain": [max(0.0, round(y1 - h, 6)), y1],
-            "anchor": f"x{ax}",
-            "range": [lo, hi] if name in SIGMOID_GATES else [lo * 1.02, hi * 1.02],
-            "fixedrange": True,
-            "zeroline": True,
-            "zerolinecolor": "#888",
-            "gridcolor": "#eee",
-        }
-        annotations.append(
-            {
-                "text": _panel_title(name), "xref": "paper", "yref": "paper", "x": x0,
-                "y": y1, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
-            }
+        bar, axes, note = _bar_panel(
+            name, values[t0], _scale(trace, name, values, presentation), p, box,
+            x_title="unit k" if r == nrows - 1 else "",
         )  # fmt: skip
-        fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
-        data.append(
-            go.Bar(
-                x=units,
-                y=_wire(values[t0]),
-                xaxis=f"x{ax}",
-                yaxis=f"y{ax}",
-                name=GATE_NAMES[name],
-                marker={
-                    "color": _wire(values[t0]),
-                    "colorscale": sc["colorscale"],
-                    "cmin": lo,
-                    "cmax": hi,
-                    "showscale": True,
-                    "colorbar": {
-                        "x": x0 + w + 0.005,
-                        "xanchor": "left",
-                        "y": y1 - h / 2,
-                        "yanchor": "middle",
-                        "len": h,
-                        "thickness": 8,
-                        "outlinewidth": 0,
-                        "tickvals": [lo, (lo + hi) / 2, hi],
-                        "ticktext": [f"{v:.2g}".replace("-", "−") for v in (lo, (lo + hi) / 2, hi)],
-                    },
-                    "line": {"width": 0},
-                },
-                hovertemplate=f"unit %{{x}} · {SYMBOLS[name]}=%{{y:{fmt}}}<extra></extra>",
-            )
-        )
+        data.append(bar)
+        layout_axes.update(axes)
+        annotations.append(note)
 
     plot_px = 190.0 * nrows * (1.25 if presentation else 1.0)
     layout = style.base_layout(
