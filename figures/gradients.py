@@ -229,9 +229,15 @@ def _nice_step(raw: float) -> int:
     return next(s for s in (1, 2, 5, 10, 20, 50, 100, 1000) if s >= raw)
 
 
-def _strip_xaxis(labels, T: int) -> tuple[dict, list[dict]]:
-    """Every token labelled up to MAX_LABELLED tokens (index over token, Plotly turns the
-    labels when they would touch); past that a subsample, said in a note under the axis."""
+STRIP_PLOT_PX = {False: 800, True: 1000}
+"""The narrowest plot width a strip is laid out for: full width on a 1366 px laptop, and on
+a 1280 px projector in presentation mode."""
+
+
+def _strip_xaxis(labels, T: int, presentation: bool = False) -> tuple[dict, list[dict]]:
+    """Every token labelled up to MAX_LABELLED tokens: index over token when they fit side by
+    side, else one ``t·token`` line per tick turned upright; past that a subsample, said in a
+    note above the strips."""
     axis = style.time_axis(labels, T)
     axis["automargin"] = True
     if T > MAX_LABELLED:
@@ -243,9 +249,13 @@ def _strip_xaxis(labels, T: int) -> tuple[dict, list[dict]]:
         }  # fmt: skip
         return axis, [note]
     text = style.time_labels(labels, T)
-    axis.update(
-        tickvals=list(range(T)), ticktext=[s.replace("·", "<br>", 1) for s in text],
-    )  # fmt: skip
+    widest = max(style.visible_len(s.replace("·", "<br>").split("<br>")[-1]) for s in text)
+    axis["tickvals"] = list(range(T))
+    char_px = 0.45 * (PRESENTATION_FONT_SIZE if presentation else style.FONT["size"])
+    if T * (char_px * max(widest, len(str(T))) + 8) <= STRIP_PLOT_PX[presentation]:
+        axis["ticktext"] = [s.replace("·", "<br>", 1) for s in text]
+    else:
+        axis.update(ticktext=text, tickangle=-90)
     return axis, []
 
 
@@ -321,7 +331,7 @@ def gradient_strips(
         _strip_trace(arrs[c], i, _cell_name(c), (lo, hi), scale, bar if i == 0 else None)
         for i, c in enumerate(cells)
     ]
-    xaxis, notes = _strip_xaxis(labels, T)
+    xaxis, notes = _strip_xaxis(labels, T, presentation)
     layout.update(
         xaxis=xaxis,
         yaxis={
