@@ -32,7 +32,7 @@ STATE_Y, GATE_Y, BUS_Y = 5.0, 2.6, 1.3
 WIDTH, HEIGHT = 12.0, 6.0
 BOX_W, BOX_H, OP_R = 1.1, 0.8, 0.24
 PILL_W, PILL_H = 1.1, 0.5
-ELLIPSE_W, ELLIPSE_H = 1.1, 0.6
+ELLIPSE_W, ELLIPSE_H = 1.2, 0.74
 SIZES = {
     "box": (BOX_W, BOX_H), "pill": (PILL_W, PILL_H), "ellipse": (ELLIPSE_W, ELLIPSE_H),
     "op": (2 * OP_R, 2 * OP_R),

@@ -193,11 +193,11 @@ class Timeline {
           rec.text = svg("text", { x, y: Y(y), class: "gs-value" }, g);
           rec.maxw = w - 12;
         } else {
-          const head = svg("text", { x, y: Y(y) - h * 0.2, class: "gs-box-label" }, g);
+          const head = svg("text", { x, y: Y(y) - h * 0.22, class: "gs-box-label" }, g);
           setSymbol(head, e.sym ? `${e.sym}_t · ${e.label}` : e.label);
           fitText(head, w - 10);
           rec.head = head;
-          rec.text = svg("text", { x, y: Y(y) + h * 0.2, class: "gs-value" }, g);
+          rec.text = svg("text", { x, y: Y(y) + h * 0.22, class: "gs-value" }, g);
           rec.maxw = w - 12;
         }
       }
