@@ -3,6 +3,11 @@
 Every test opens its own tab (its own Streamlit session) on the one server of the session
 (``app_url``) and waits for the app to be idle between steps (``wait_idle``): the script is not
 running, no lazy element is still a skeleton, and every Plotly chart has drawn its SVG.
+
+Step through draws no Plotly chart: its diagram, tokens and equations are one timeline, a
+custom component (v2) drawn in an open shadow root (``.gs-root``). Playwright's CSS locators
+see into it; ``page.evaluate`` reaches it with ``GS_ROOT``. Its playing, keys and link are
+tested in ``test_step_timeline.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from google.protobuf.message import DecodeError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -29,16 +34,31 @@ PAGES = {  # URL path -> the page's title (its h1, after the icon)
     "/Vanishing_gradients": "Vanishing gradients",
     "/Train": "Train",
 }
-ANIMATED = {  # URL path -> a piece of the title of the figure that has ▶ Play and a slider
-    "/Step_through": "LSTM · t = 0",  # the cell diagram
+ANIMATED = {  # URL path -> a piece of the title of the Plotly figure with ▶ Play and a slider
     "/Gates_over_time": "every gate and state over time",  # the heatmaps
 }
+TIMELINE_PAGES = {"/Step_through"}  # pages drawn by the timeline component, not by Plotly
 
 LOAD_MS = 90_000  # a page load on a busy 2-core machine (the largest T and H included)
 SIDEBAR = "[data-testid=stSidebar]"
 MAIN = "[data-testid=stMain]"
 APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
 APP_RUNNING = "[data-testid=stApp][data-test-script-state=running]"
+TIMELINE = f"{MAIN} .gs-root"  # the Step through timeline (Playwright's CSS sees shadow roots)
+DRAWN = f"{MAIN} .stPlotlyChart .main-svg, {MAIN} .gs-root svg.gs-diagram"
+# the timeline's root element inside its component's open shadow root, for page.evaluate
+GS_ROOT = """(() => {
+    const find = node => {
+        const hit = node.querySelector('.gs-root');
+        if (hit) return hit;
+        for (const e of node.querySelectorAll('*')) {
+            const deep = e.shadowRoot && find(e.shadowRoot);
+            if (deep) return deep;
+        }
+        return null;
+    };
+    return find(document);
+})()"""
 RENDERED = """() =>
     !document.querySelector('[data-testid=stSkeleton], [data-stale=true]')
     && Array.from(document.querySelectorAll('.stPlotlyChart'))
@@ -111,14 +131,15 @@ def wait_runs(page: Page, more_than: int, timeout: float = LOAD_MS) -> None:
 
 
 def open_app(page: Page, url: str, timeout: float = LOAD_MS) -> None:
-    """Open a page of the app and wait for its first complete run and its charts."""
+    """Open a page of the app and wait for its first complete run and its charts (or, on Step
+    through, the timeline: the component draws its diagram when it mounts)."""
     page.set_default_timeout(60_000)
     if page not in RUNS:
         RUNS[page] = ScriptRuns(page)
     page.goto(url)
     wait_runs(page, 0, timeout)
     page.wait_for_selector(f"{MAIN} h1", state="attached", timeout=timeout)
-    page.wait_for_selector(f"{MAIN} .stPlotlyChart .main-svg", state="attached", timeout=timeout)
+    page.wait_for_selector(DRAWN, state="attached", timeout=timeout)
     wait_idle(page, timeout, rerun_grace_ms=0)
 
 
@@ -201,8 +222,25 @@ def alerts(page: Page, kind: str) -> list[str]:
     return page.locator(f"[data-testid=stAlertContent{kind}]").all_inner_texts()
 
 
-def plot_with_title(page: Page, needle: str):
-    return page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=needle))
+def timeline_state(page: Page) -> dict:
+    """What the Step through timeline shows, read in one go: its step, title, counter, token
+    chips and the diagram's label."""
+    return page.evaluate(
+        f"""() => {{
+        const r = {GS_ROOT};
+        if (!r) return null;
+        return {{
+            t: r.dataset.t,
+            title: r.querySelector('.gs-title').textContent,
+            counter: r.querySelector('.gs-counter').textContent,
+            chips: Array.from(r.querySelectorAll('.gs-chip .gs-chip-text')).map(c => c.textContent),
+            frames: Array.from(r.querySelectorAll('.gs-chip .gs-chip-t')).map(c => c.textContent),
+            scrubMax: Number(r.querySelector('.gs-scrub').max),
+            diagram: r.querySelector('svg.gs-diagram').getAttribute('aria-label'),
+            present: r.classList.contains('gs-present'),
+        }};
+    }}"""
+    )
 
 
 def plot_index(page: Page, needle: str) -> int:
@@ -258,7 +296,7 @@ def assert_healthy(page: Page, log: ServerLog, *, input_error: bool = False) -> 
         assert len(alerts(page, "Error")) == 1
     else:
         assert not alerts(page, "Error")
-        assert page.locator(f"{MAIN} .stPlotlyChart .main-svg").count() >= 1, "no chart drawn"
+        assert page.locator(DRAWN).count() >= 1, "no chart drawn"
     new = log.new()
     assert "Traceback" not in new and "Uncaught app" not in new, new[-3000:]
 
@@ -274,8 +312,15 @@ def test_every_page_loads_with_its_charts_and_no_error(page: Page, app_url, serv
     assert page.locator(f"{MAIN} h1").first.inner_text().endswith(PAGES[path])  # the right page
     assert_healthy(page, server_log)
     charts = page.locator(f"{MAIN} .stPlotlyChart")
-    assert charts.count() >= 1
     assert page.locator(f"{MAIN} .stPlotlyChart .main-svg").count() >= charts.count()
+    if path in TIMELINE_PAGES:  # the timeline: one diagram, its controls, its equations
+        assert page.locator(TIMELINE).count() == 1
+        assert page.locator(f"{TIMELINE} svg.gs-diagram").count() == 1
+        assert page.locator(f"{TIMELINE} .gs-play").is_visible()
+        assert page.locator(f"{TIMELINE} .gs-eq").count() >= 1
+        assert timeline_state(page)["counter"] == "t = 00 / 14"  # the default sentence
+    else:
+        assert charts.count() >= 1
 
 
 @pytest.mark.parametrize("path", list(ANIMATED))
@@ -303,9 +348,10 @@ def test_a_shared_link_reproduces_the_lesson_across_pages(page: Page, app_url, s
     assert radio_value(page, "Cell") == "GRU"
     assert slider_value(page, "Hidden units H") == "8"
     assert number_value(page, "Seed") == "3"
-    assert slider_value(page, "Timestep t (0-based)", MAIN) == "4"
-    diagram = [t for t in chart_titles(page) if t.startswith("GRU ·")]
-    assert diagram and "t = 4" in diagram[0], chart_titles(page)
+    shown = timeline_state(page)
+    assert shown["t"] == "4" and shown["title"].startswith("t = 4 ·"), shown
+    assert shown["counter"] == "t = 04 / 14", shown
+    assert shown["diagram"] == "GRU cell diagram for unit 0", shown
     assert_healthy(page, server_log)
 
     link = page.locator(f"{SIDEBAR} a[data-testid=stPageLink-NavLink]", has_text="Gates over time")
@@ -350,12 +396,14 @@ def test_html_and_script_in_user_text_are_shown_as_text(page: Page, app_url, ser
     scripts_before = page.evaluate("document.querySelectorAll('script').length")
     choose_source(page, "Your text")
     submit_text(page, "<b>bold</b> <img src=x onerror=alert(1)> <script>alert(1)</script> & end")
+    # the timeline drawn for the new text (the component updates after the run is over)
+    expect(page.locator(f"{TIMELINE} .gs-chip-text").last).to_have_text("end")
     page.wait_for_timeout(500)  # an injected handler or script would have run by now
 
-    texts = chart_texts(page)
-    assert "<" in texts and ">" in texts and "&" in texts, texts[:60]  # literal chips
-    assert any("script" in t for t in texts) and any("onerror" in t for t in texts)
-    assert not [t for t in texts if re.search(r"&(lt|gt|amp);", t)]  # not double-escaped
+    chips = timeline_state(page)["chips"]  # the token chips: one word or sign each, as text
+    assert "<" in chips and ">" in chips and "&" in chips, chips  # literal chips
+    assert "script" in chips and "onerror" in chips and "bold" in chips, chips
+    assert not [t for t in chips if re.search(r"&(lt|gt|amp);", t)]  # not double-escaped
     assert not dialogs
     assert page.evaluate("document.querySelectorAll('script').length") == scripts_before
     injected = page.evaluate(
@@ -363,12 +411,12 @@ def test_html_and_script_in_user_text_are_shown_as_text(page: Page, app_url, ser
         ".filter(s => s.textContent.includes('alert(1)')).length"
     )
     assert injected == 0
+    # Playwright's CSS sees into the component's shadow root: no element came from the text
     assert page.locator("img[onerror], img[src=x], b:text-is('bold')").count() == 0
-    bold = page.evaluate(  # Plotly would draw <b>bold</b> as a bold tspan if it got the tag
-        "Array.from(document.querySelectorAll('.main-svg tspan')).filter(t => "
-        "t.textContent === 'bold' && /bold/.test(t.getAttribute('style') || '')).length"
+    in_timeline = page.evaluate(
+        f"() => {GS_ROOT}.querySelectorAll('img, b, script, [onerror]').length"
     )
-    assert bold == 0
+    assert in_timeline == 0
     assert_healthy(page, server_log)
 
     # the numbers box quotes a bad value back in its error message: still plain text
@@ -462,9 +510,14 @@ def test_a_tampered_link_is_adjusted_with_a_notice(page: Page, app_url, server_l
     assert query.get("H") == ["256"] and query.get("T") == ["1"] and "cell" not in query
     assert not dialogs
     assert_healthy(page, server_log)
+    shown = timeline_state(page)  # one step: the timeline shows it
+    assert shown["counter"] == "t = 0 / 0" and shown["scrubMax"] == 0, shown
     # the app works: a change reruns, the notice was shown once
     rerun(page, radio_options(page, "Cell").filter(has_text="GRU").click)
-    assert any(t.startswith("GRU · t = 0") for t in chart_titles(page)), chart_titles(page)
+    expect(page.locator(f"{TIMELINE} svg.gs-diagram")).to_have_attribute(
+        "aria-label", "GRU cell diagram for unit 0"
+    )
+    assert timeline_state(page)["title"].startswith("t = 0 ·")
     assert not alerts(page, "Warning")
     assert_healthy(page, server_log)
 
@@ -480,12 +533,18 @@ def test_the_largest_T_and_H_answer_with_a_subsampled_animation(
     assert info, alerts(page, "Info")
     frames = int(re.search(r"animation shows (\d+) evenly spaced steps", info[0]).group(1))
     assert "2,000 steps" in info[0] and 1 < frames < 2000
-    slider_steps = page.evaluate(
-        "Array.from(document.querySelectorAll('.js-plotly-plot'))"
-        ".filter(g => g.layout.sliders && g.layout.sliders.length)"
-        ".map(g => g.layout.sliders[0].steps.length)"
-    )
-    assert slider_steps and slider_steps[0] == frames  # the notice tells the truth
+    if path in TIMELINE_PAGES:  # the timeline's slider and token chips: one per animated step
+        shown = timeline_state(page)
+        assert shown["scrubMax"] + 1 == frames and len(shown["frames"]) == frames, shown["scrubMax"]
+        assert shown["frames"][0] == "0" and shown["frames"][-1] == "1999"  # ends included
+        assert shown["counter"] == "t = 0000 / 1999", shown["counter"]
+    else:
+        slider_steps = page.evaluate(
+            "Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".filter(g => g.layout.sliders && g.layout.sliders.length)"
+            ".map(g => g.layout.sliders[0].steps.length)"
+        )
+        assert slider_steps and slider_steps[0] == frames  # the notice tells the truth
     assert_healthy(page, server_log)
 
 
@@ -501,9 +560,12 @@ def test_presentation_mode_hides_the_sidebar_and_keeps_the_animation(
     sidebar = page.locator(SIDEBAR)
     assert sidebar.count() == 1 and not sidebar.is_visible()
     assert not page.locator("[data-testid=stExpandSidebarButton]").is_visible()
-    diagram = plot_with_title(page, "GRU · t = 0")
-    assert diagram.locator(".updatemenu-button", has_text="Play").is_visible()
-    assert diagram.locator(".slider-container").is_visible()
+    shown = timeline_state(page)  # the timeline, drawn large, with its Play and its slider
+    assert shown["present"] and shown["diagram"] == "GRU cell diagram for unit 0", shown
+    assert shown["title"].startswith("t = 0 ·"), shown
+    assert page.locator(f"{TIMELINE} .gs-play").is_visible()
+    assert page.locator(f"{TIMELINE} .gs-scrub").is_visible()
+    assert page.locator(f"{TIMELINE} svg.gs-diagram").is_visible()
     assert_healthy(page, server_log)
 
     leave = page.get_by_role("button", name="Leave presentation mode")
@@ -512,28 +574,4 @@ def test_presentation_mode_hides_the_sidebar_and_keeps_the_animation(
     assert leave.count() == 0
     assert "present" not in parse_qs(urlsplit(page.url).query)
     assert radio_value(page, "Cell") == "GRU"  # the lesson is kept
-    assert_healthy(page, server_log)
-
-
-def _url_step(page: Page) -> int:
-    return int(parse_qs(urlsplit(page.url).query).get("step", ["0"])[0])
-
-
-def test_auto_step_walks_the_equations_and_a_click_pauses_it(page: Page, app_url, server_log):
-    open_app(page, app_url + "/Step_through")
-    assert _url_step(page) == 0
-    page.get_by_text("Auto-step").click()
-    # the fragment steps on the server every 0.7 s: the link (and the equations) follow
-    page.wait_for_function(
-        "() => Number(new URL(location.href).searchParams.get('step')) >= 3", timeout=20_000
-    )
-    page.get_by_role("button", name="Next ▶").click()  # any interaction pauses autoplay
-    time.sleep(1.5)
-    wait_idle(page)
-    paused_at = _url_step(page)
-    time.sleep(3.0)
-    wait_idle(page)
-    assert _url_step(page) == paused_at  # paused: the step stays where the click left it
-    heading = page.locator("[data-testid=stMarkdownContainer]", has_text="Equations at t =")
-    assert f"t = {paused_at}," in heading.first.inner_text()  # the equations agree
     assert_healthy(page, server_log)
