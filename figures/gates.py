@@ -259,6 +259,8 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tupl
         ticks = [-sc["zmax"], 0.0, sc["zmax"]]
         tick_text = [style.fmt_signed(v, 2 if sc["zmax"] < 10 else 0) for v in ticks]
         tick_text[1] = "0"
+    if panel_px < 80:  # a short bar has room for its two ends only
+        ticks, tick_text = ticks[::2], tick_text[::2]
     heatmap = go.Heatmap(
         z=_wire(values[cols].T),
         x=cols,
@@ -268,7 +270,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tupl
         name=GATE_NAMES[name],
         colorbar={
             # a short panel has no room for a bar title: its label is on the left
-            "title": {"text": sym if panel_px >= 100 else "", "side": "top"},
+            "title": {"text": sym if panel_px >= 80 else "", "side": "top"},
             "x": 1.01, "xanchor": "left", "y": 1.0 - from_top, "yanchor": "middle",
             "len": H / rows_total, "lenmode": "fraction", "thickness": 12,
             "tickvals": ticks, "ticktext": tick_text, "outlinewidth": 0,
@@ -277,7 +279,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tupl
     )  # fmt: skip
     small = 11 if not presentation else 15
     note = {
-        "text": f"{_panel_title(name).replace(' ', '<br>', 1)}<br>"
+        "text": f"{_panel_title(name).replace(' ', '<br>' if panel_px >= 80 else ' ', 1)}<br>"
         f"<span style='font-size:{small}px;color:#555'>"
         f"{_range_note(trace, name, sc)}</span>",
         "xref": "paper", "x": 0.0, "xanchor": "right",
@@ -339,7 +341,7 @@ def gate_heatmaps(
     if presentation:  # all panels in the first screen of a 1280×720 projector
         panel_px = min(panel_px, PRESENT_PLOT_PX / n)
     px_per_row = panel_px / H
-    G = max(1, int(round(14 / px_per_row)))
+    G = max(1, int(round((24 if presentation else 14) / px_per_row)))  # room for tick text
     base = [p * (H + G) for p in range(n)]
     rows_total = n * H + (n - 1) * G
     plot_px = rows_total * px_per_row

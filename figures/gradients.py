@@ -140,8 +140,9 @@ def _lag_text(T: int, labels) -> list[str]:
 
 
 def _log_yaxis(title: str, *values) -> dict:
-    """A log y axis. Over one to three decades of ``values`` the ticks are 1, 2 and 5 of each
-    decade (Plotly's default labels every digit there, and the labels collide)."""
+    """A log y axis whose labels never collide: within a decade Plotly's own ticks, over one to
+    two decades 1, 2 and 5 of each decade, beyond that whole decades only (Plotly's default
+    labels 2 and 5 of every decade there, right against the decade labels)."""
     axis = {
         "type": "log",
         "title": {"text": title},
@@ -151,8 +152,11 @@ def _log_yaxis(title: str, *values) -> dict:
     }
     a = np.abs(np.concatenate([_as_1d(v) for v in values])) if values else np.zeros(0)
     a = a[np.isfinite(a) & (a > 0)]
-    if a.size and 1 <= math.log10(float(a.max()) / float(a.min())) <= 3:
+    span = math.log10(float(a.max()) / float(a.min())) if a.size else 0.0
+    if 1 <= span <= 2:
         axis["dtick"] = "D2"  # within one decade Plotly's own ticks (0.7, 0.8, ...) are kept
+    elif span > 2:
+        axis["dtick"] = max(1, math.ceil(span / 8))  # whole decades only, at most ~8 of them
     return axis
 
 
@@ -219,8 +223,9 @@ def strip_decades(curves: dict) -> tuple[int, int]:
     return lo, max(hi, lo + 1)
 
 
-def _decade_ticks(lo: int, hi: int) -> tuple[list[int], list[str]]:
-    step = _nice_step((hi - lo) / 8)
+def _decade_ticks(lo: int, hi: int, most: int = 8) -> tuple[list[int], list[str]]:
+    """At most about ``most`` decade ticks, always including the top decade."""
+    step = _nice_step((hi - lo) / most)
     vals = [d for d in range(lo, hi + 1) if (d - hi) % step == 0]
     return vals, ["1" if d == 0 else f"10{_superscript_exp(d)}" for d in vals]
 
@@ -325,8 +330,9 @@ def gradient_strips(
     bar = {
         "title": {"text": f"{measure}<br>(log scale)", "side": "top"},
         "thickness": 14, "outlinewidth": 0,
+        "ticklabelposition": "outside bottom",  # the top label stays clear of the bar title
     }  # fmt: skip
-    bar["tickvals"], bar["ticktext"] = _decade_ticks(lo, hi)
+    bar["tickvals"], bar["ticktext"] = _decade_ticks(lo, hi, 4 if presentation else 8)
     data = [
         _strip_trace(arrs[c], i, _cell_name(c), (lo, hi), scale, bar if i == 0 else None)
         for i, c in enumerate(cells)

@@ -572,3 +572,20 @@ def test_train_axis_titles_are_short_enough_not_to_reach_the_chart_title():
 def test_presentation_heatmaps_fit_a_projector_screen(traces):
     fig = gates.gate_heatmaps(traces["lstm"], presentation=True, max_frames=5)
     assert fig.layout.height <= 700  # with the title row, inside a 1280×720 first screen
+
+
+@pytest.mark.parametrize(
+    "values, dtick",
+    [([0.7, 0.95], None), ([0.01, 0.5], "D2"), ([1e-3, 2.0], 1), ([1e-30, 1.0], 4)],
+)
+def test_log_axes_label_without_collisions(values, dtick):
+    """Within a decade Plotly's ticks; 1-2 decades: 1, 2, 5; beyond: whole decades only."""
+    fig = gradients.path_split(np.array(values), np.array(values), cell="gru")
+    assert wire(fig)["layout"]["yaxis"].get("dtick") == dtick
+
+
+def test_short_presentation_panels_keep_their_labels_apart(traces):
+    spec = wire(gates.gate_heatmaps(traces["lstm"], presentation=True, max_frames=0))
+    for hm, note in zip(heatmaps(spec), spec["layout"]["annotations"], strict=True):
+        assert len(hm["colorbar"]["tickvals"]) == 2  # the bar's two ends only
+        assert note["text"].count("<br>") == 1  # "f_t forget gate" over its range note
