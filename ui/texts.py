@@ -60,8 +60,9 @@ LESSON_PATH = [
 
 HOW_TO_READ_HERO = (
     "How to read this: one strip per cell, one box per token. The colour is how strongly the "
-    "last hidden state still depends on that token (‖∂h_T/∂x_t‖, log scale): dark means the "
-    "cell still remembers it, pale means its influence has vanished."
+    "last hidden state still depends on that token (‖∂h_T/∂x_t‖, log scale, fitted to the "
+    "decades these three cells span): dark means the cell still remembers it, pale means its "
+    "influence has all but vanished."
 )
 
 SUBSTEPS = {
