@@ -59,21 +59,6 @@ def _previous(states, initial):
     return np.concatenate([np.asarray(initial)[None], states[:-1]])
 
 
-def _sigmoid_rows(a):
-    """The engine's numerically stable sigmoid (:func:`engine.cells.sigmoid`)."""
-    return cells.sigmoid(a)
-
-
-def _act_slope(trace, h):
-    """The RNN's act'(a_t) from its output h_t, as the engine's backward kernel computes it:
-    tanh' = 1 - h², relu' = [h > 0] (0 where the state saturated at the engine's limit)."""
-    local = CORES["rnn"][1]
-    (slope,) = local(
-        None, None, np.asarray(h, dtype=np.float64), None, trace.nonlinearity == "relu"
-    )
-    return slope
-
-
 def _record(trace, a):
     """A time-major gate record of an unbatched trace, (T, 1, ...) -> (T, ...)."""
     return None if a is None else a[:, 0]

@@ -399,28 +399,6 @@ def time_axis(
     }
 
 
-def figure_with_frames(data, layout, frames=()):
-    """A ``go.Figure`` built from plain dicts without Plotly's property-by-property validation.
-
-    Validation costs about 1 ms per slider step and 4 ms per animation frame (0.8 s for 200
-    frames) and only re-checks what the builder wrote; the builders' tests validate the same
-    figures the ordinary way instead (``go.Figure(fig.to_dict())``). Uses the
-    ``_validate=False`` switch of Plotly's own constructors; if that ever goes away, the figure
-    is validated as usual. ``st.plotly_chart`` serialises a Figure without re-validating it.
-    """
-    import plotly.graph_objects as go
-
-    try:
-        fig = go.Figure(data=data, layout=layout, _validate=False)
-        if frames:
-            if not hasattr(fig, "_frame_objs"):
-                raise AttributeError("_frame_objs")
-            fig._frame_objs = tuple(go.Frame(frame, _validate=False) for frame in frames)
-    except (AttributeError, TypeError, ValueError):
-        fig = go.Figure(data=data, layout=layout, frames=list(frames) or None)
-    return fig
-
-
 def typed_array(a, dtype: str = "f4") -> dict:
     """An array as Plotly's typed-array spec ``{"dtype", "bdata"}`` (base64, little-endian).
 

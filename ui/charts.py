@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from engine import theory
-from figures import diagram, gates, gradients, stepper
+from figures import gates, gradients
 
 from . import compute
 from .layout import csv_upload
@@ -27,10 +27,6 @@ FIGURES = {"max_entries": 48, "ttl": 900, "show_spinner": False}
 
 def _one_cell(run: compute.Run, name: str, options: dict) -> go.Figure:
     trace, labels = run.trace, run.labels
-    if name == "cell_diagram":
-        return diagram.cell_diagram(trace, grads=run.grads, labels=labels, **options)
-    if name == "vector_strips":
-        return stepper.vector_strips(trace, grads=run.grads, **options)
     if name == "gate_heatmaps":
         return gates.gate_heatmaps(trace, labels=labels, **options)
     if name == "step_bars":
@@ -48,9 +44,8 @@ def _cell_figure(name: str, key: Lesson, csv: bytes | None, options: tuple) -> g
 
 
 def cell_figure(name: str, lesson: Lesson, **options) -> go.Figure:
-    """One cell's figure (``cell_diagram``, ``vector_strips``, ``gate_heatmaps``,
-    ``step_bars``, ``unit_lines``, ``saturation_strip``) for the lesson, built once and
-    shared."""
+    """One cell's figure (``gate_heatmaps``, ``step_bars``, ``unit_lines``,
+    ``saturation_strip``) for the lesson, built once and shared."""
     key = compute.model_key(lesson, lesson.cell)
     return _cell_figure(name, key, csv_upload(), tuple(sorted(options.items())))
 
