@@ -1,6 +1,6 @@
-"""Layout checks shared by the browser tests and the benches: wait until a page has finished
-drawing, then measure it in the browser (clipped text, overlapping labels, the key figure in
-the first screen).
+"""Checks shared by the browser tests: wait until a page has finished drawing, then measure
+it in the browser (clipped text, overlapping labels, the key figure in the first screen, the
+keyboard's path through the controls).
 
 Every check is a JavaScript function run by ``page.evaluate`` that returns a list of
 human-readable problems (empty when the page is fine), so an assertion message names the
@@ -21,7 +21,6 @@ LOAD_MS = 90_000  # a page load on a busy 2-core machine (the largest T and H in
 COMPONENT_MS = 10_000  # a custom component mounts after the run that sent it is over
 SETTLE_MS = 400  # after the last chart drew: transitions, fonts, the component's first frame
 APP_IDLE = "[data-testid=stApp][data-test-script-state=notRunning]"
-APP_RUNNING = "[data-testid=stApp][data-test-script-state=running]"
 
 PAGES = {  # URL path -> the name used in screenshot file names
     "/": "home",
@@ -90,12 +89,12 @@ const isLabel = t => {
     return /^(g|x\d*|y\d*)title$/.test(cls)          // .gtitle .xtitle .ytitle .x2title ...
         || cls === 'annotation-text' || cls === 'legendtext'
         || /(^|\s)cbtitle(\s|$)/.test(pcls)             // colour-bar titles
-        || /(^|\s)(x\d*|y\d*|ycb\w*)tick(\s|$)/.test(pcls);  // axis and colour-bar tick texts
+        || /(^|\s)(x\d*|y\d*|[xy]cb\w*)tick(\s|$)/.test(pcls);  // axis, colour-bar ticks
 };
 const labelKind = t => {
     const cls = t.getAttribute('class') || '';
     const pcls = (t.parentNode.getAttribute && t.parentNode.getAttribute('class')) || '';
-    if (/(^|\s)ycb\w*tick/.test(pcls)) return 'colour-bar tick';
+    if (/(^|\s)[xy]cb\w*tick/.test(pcls)) return 'colour-bar tick';
     if (/(^|\s)cbtitle/.test(pcls)) return 'colour-bar title';
     const tick = pcls.match(/(^|\s)((x|y)\d*)tick/);
     if (tick) return `${tick[2]} tick`;
