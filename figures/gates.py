@@ -60,9 +60,10 @@ QUANTITY_COLORS = {
     "h": "#111111",
 }
 QUANTITY_DASH = {"g": "dash", "n": "dash", "c": "dot"}
-PRESENT_PLOT_PX = 330
-"""Presentation mode: the heatmap panels together are at most this tall, so the whole figure
-(with its title and ▶ controls) fits the first screen of a 1280×720 projector."""
+PRESENT_PLOT_PX = 400
+"""Presentation mode: the heatmap panels and the gaps between them are at most this tall (px),
+so the whole figure (with its title and ▶ controls) fits the first screen of a 1280×720
+projector."""
 SATURATION_SCALE = "Purples"  # fraction of saturated units 0..1: white = none, dark = all
 
 HOW_TO_READ = {
@@ -338,10 +339,11 @@ def gate_heatmaps(
     # Geometry: panels of panel_px pixels separated by G unit rows; y grows downwards so
     # unit 0 is the top row of every panel.
     panel_px = float(np.clip(5 * H, 90, 200)) * (1.25 if presentation else 1.0)
-    if presentation:  # all panels in the first screen of a 1280×720 projector
-        panel_px = min(panel_px, PRESENT_PLOT_PX / n)
+    gap_px = 20 if presentation else 14  # between panels: room for the unit tick text
+    if presentation:  # all panels and gaps in the first screen of a 1280×720 projector
+        panel_px = min(panel_px, (PRESENT_PLOT_PX - (n - 1) * gap_px) / n)
     px_per_row = panel_px / H
-    G = max(1, int(round((24 if presentation else 14) / px_per_row)))  # room for tick text
+    G = max(1, int(round(gap_px / px_per_row)))
     base = [p * (H + G) for p in range(n)]
     rows_total = n * H + (n - 1) * G
     plot_px = rows_total * px_per_row
