@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from figures import gradients
-from ui import charts, texts
+from ui import charts, keys, texts
 
 lesson = ui.page("Home", choose_cell=False)
 figure_box, text_box = ui.layout.figure_first(lesson)
@@ -23,7 +23,7 @@ with figure_box:
             title="How much of each token reaches the last state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
             measure="‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
         ),
-        key="home_hero",
+        key=keys.HOME_HERO,
         caption=texts.HOW_TO_READ_HERO,
     )
 st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.curves, None))}")

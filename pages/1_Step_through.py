@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from engine import explain
-from ui import layout, session, state, texts, timeline
+from ui import keys, layout, session, state, texts, timeline
 
 lesson = ui.page("Step through")
 ui.sequence_or_stop(lesson)
@@ -25,7 +25,7 @@ if layout.controls_visible(lesson):
             help=texts.HELP["unit"], coerce=lambda k: min(max(int(k), 0), H - 1),
         )  # fmt: skip
     show_code = controls[2].toggle(
-        "Show the code", key="step_show_code",
+        "Show the code", key=keys.STEP_SHOW_CODE,
         help="The engine's step function behind the picture, in plain NumPy.",
     )  # fmt: skip
 else:
@@ -52,4 +52,4 @@ with st.container(border=True):
             "path is what the gradient is multiplied by at each step."
         )
 
-ui.downloads(run, lesson, key="step")
+ui.downloads(run, lesson, key=keys.STEP_DOWNLOADS)

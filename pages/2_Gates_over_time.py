@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from figures import gates, style
-from ui import charts, texts
+from ui import charts, keys, texts
 
 lesson = ui.page("Gates over time")
 ui.sequence_or_stop(lesson)
@@ -29,7 +29,7 @@ with text_box:
 with figure_box:
     ui.chart(
         charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
-        key="gates_heatmaps",
+        key=keys.GATES_HEATMAPS,
         caption=gates.HOW_TO_READ["gate_heatmaps"],
     )
 
@@ -37,7 +37,7 @@ left, right = ui.layout.columns(2, lesson)
 with left:
     ui.chart(
         charts.cell_figure("step_bars", lesson, step=step, presentation=lesson.present),
-        key="gates_bars",
+        key=keys.GATES_BARS,
         caption=gates.HOW_TO_READ["step_bars"],
     )
 with right:
@@ -48,12 +48,12 @@ with right:
     unit = min(max(int(unit), 0), H - 1)
     ui.chart(
         charts.cell_figure("unit_lines", lesson, unit=unit, step=step, presentation=lesson.present),
-        key="gates_unit",
+        key=keys.GATES_UNIT,
         caption=gates.HOW_TO_READ["unit_lines"],
     )
 ui.chart(
     charts.cell_figure("saturation_strip", lesson, step=step, presentation=lesson.present),
-    key="gates_saturation",
+    key=keys.GATES_SATURATION,
     caption=gates.HOW_TO_READ["saturation_strip"],
 )
-ui.downloads(run, lesson, key="gates")
+ui.downloads(run, lesson, key=keys.GATES_DOWNLOADS)

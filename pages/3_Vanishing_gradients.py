@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from figures import gradients, style
-from ui import charts, state, texts
+from ui import charts, keys, state, texts
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
 ui.sequence_or_stop(lesson)
@@ -33,7 +33,7 @@ with figure_box:
             measure=state.MEASURE_LABELS[measure].split(" ")[0],
             presentation=lesson.present,
         ),
-        key="vg_strips",
+        key=keys.VG_STRIPS,
         caption=gradients.HOW_TO_READ["gradient_strips"],
     )
 ui.chart(
@@ -41,7 +41,7 @@ ui.chart(
         "gradient_vs_lag", lesson, measure_label=state.MEASURE_LABELS[measure],
         presentation=lesson.present,
     ),
-    key="vg_lag",
+    key=keys.VG_LAG,
     caption=gradients.HOW_TO_READ["gradient_vs_lag"],
 )  # fmt: skip
 verdict = "holds ✅" if cmp.bound_holds else "is violated ❌"
@@ -63,25 +63,25 @@ cols = ui.layout.columns(2, lesson)
 with cols[0]:
     ui.chart(
         charts.comparison_figure("lstm_path", lesson, presentation=lesson.present),
-        key="vg_lstm_path",
+        key=keys.VG_LSTM_PATH,
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
 with cols[1]:
     ui.chart(
         charts.comparison_figure("gru_path", lesson, presentation=lesson.present),
-        key="vg_gru_path",
+        key=keys.VG_GRU_PATH,
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
 T = len(cmp.rnn_factors)
 lag = ui.layout.page_control(
-    lesson, "vg_lag_k", st.slider, "Lag k for the RNN's product of local factors", 1,
+    lesson, keys.VG_WHY_LAG, st.slider, "Lag k for the RNN's product of local factors", 1,
     max(T - 1, 1), default=10, disabled=T < 2, coerce=lambda k: min(max(int(k), 1), max(T - 1, 1)),
     help="The RNN's gradient k steps back is bounded by the product of the last k local "
     "factors ‖diag(1 − h_t²) W_hh‖₂.",
 )  # fmt: skip
 ui.chart(
     charts.comparison_figure("why_factors", lesson, lag=lag, presentation=lesson.present),
-    key="vg_why",
+    key=keys.VG_WHY,
     caption=gradients.HOW_TO_READ["why_factors"],
 )
 st.caption(

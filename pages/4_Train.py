@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from engine import tasks
 from figures import gates, gradients, style, training
+from ui import keys
 from ui import training as runs
 
 lesson = ui.page("Train", choose_cell=False)
@@ -54,12 +55,12 @@ def draw(source) -> None:
     loss_slot.plotly_chart(
         training.loss_curves(hist, task_obj.chance_loss, ylabel=ylabel, max_steps=int(steps),
                              baseline_label=baseline_label, presentation=lesson.present),
-        key=f"train_loss_{n}",
+        key=keys.train_chart("loss", n),
         config=ui.layout.PLOTLY_CONFIG,
     )  # fmt: skip
     grad_slot.plotly_chart(
         training.first_step_gradient(hist, max_steps=int(steps), presentation=lesson.present),
-        key=f"train_grad_{n}",
+        key=keys.train_chart("grad", n),
         config=ui.layout.PLOTLY_CONFIG,
     )
 
@@ -101,11 +102,11 @@ for col, when in zip(cols, ("before", "after"), strict=True):
                 {c: p[1] for c, p in probes[when].items()},
                 measure_label=f"‖∂h_T/∂x_t‖ {when} training",
             ),
-            key=f"train_lag_{when}",
+            key=keys.train_chart("lag", when),
         )
 st.caption(gradients.HOW_TO_READ["gradient_vs_lag"])
 shown = ui.layout.page_control(
-    lesson, "train_gate_cell", st.radio, "Gate view of", list(results), horizontal=True,
+    lesson, keys.TRAIN_GATE_CELL, st.radio, "Gate view of", list(results), horizontal=True,
     default=next(iter(results)), format_func=style.CELL_NAMES.get,
     coerce=lambda c: c if c in results else next(iter(results)),
 )  # fmt: skip
@@ -114,6 +115,6 @@ for col, when in zip(cols, ("before", "after"), strict=True):
     with col:
         ui.chart(
             gates.gate_heatmaps(probes[when][shown][0], max_frames=0),
-            key=f"train_gates_{when}",
+            key=keys.train_chart("gates", when),
         )
 st.caption(gates.HOW_TO_READ["gate_heatmaps"])

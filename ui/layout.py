@@ -10,23 +10,17 @@ import streamlit as st
 
 from engine import InputError
 
-from . import session, sidebar, state
+from . import keys, session, sidebar, state
 from .state import Lesson
 from .texts import APP_TITLE
-
-PAGES = [
-    ("app.py", "Home", "🏠"),
-    ("pages/1_Step_through.py", "Step through", "🔍"),
-    ("pages/2_Gates_over_time.py", "Gates over time", "🎚️"),
-    ("pages/3_Vanishing_gradients.py", "Vanishing gradients", "📉"),
-    ("pages/4_Train.py", "Train", "🏋️"),
-]
 
 BASE_CSS = """
 <style>
 /* WCAG AA: Streamlit fades captions with opacity 0.6 (3.9:1 on white); this is 6.4:1. */
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] small { color: #5c5c5c; opacity: 1; }
+/* a keyboard user sees where the focus is, on the current page's link too */
+[data-testid="stPageLink-NavLink"]:focus-visible { outline: 3px solid #1a56db; outline-offset: 2px; }
 </style>
 """
 
@@ -67,7 +61,7 @@ def page(title: str, *, choose_cell: bool = True) -> Lesson:
 
     In presentation mode the title shares one row with "✕ Leave presentation mode"; pages
     then draw their controls only where :func:`controls_visible` says so."""
-    icon = next((ic for path, label, ic in PAGES if label == title), "🔬")
+    icon = keys.page(title).icon
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=icon, layout="wide")
     session.start()
     nav = st.sidebar.container()
@@ -83,7 +77,7 @@ def page(title: str, *, choose_cell: bool = True) -> Lesson:
         st.html(PRESENTATION_CSS)
         head, leave = st.columns([5, 2], vertical_alignment="center")
         head.title(f"{icon} {title}")
-        if leave.button("✕ Leave presentation mode", key="w_leave_present", width="stretch"):
+        if leave.button("✕ Leave presentation mode", key=keys.LEAVE_PRESENT, width="stretch"):
             session.set_value("present", False)
             st.rerun()
     else:
@@ -149,7 +143,7 @@ def _navigation(box, lesson: Lesson) -> None:
     query = state.to_query(lesson)
     with box:
         st.markdown(f"### {APP_TITLE}")
-        for path, label, icon in PAGES:
+        for path, label, icon in keys.PAGES:
             st.page_link(path, label=label, icon=icon, query_params=query)
         st.divider()
 
@@ -269,9 +263,10 @@ def lesson_path(lesson: Lesson, *, last_step: int) -> None:
     from .texts import LESSON_PATH
 
     query = state.to_query(lesson)
-    for number, (path, label, description) in enumerate(LESSON_PATH, start=1):
+    for number, (page_label, label, description) in enumerate(LESSON_PATH, start=1):
+        path = keys.page(page_label).path
         if label == "Backward through time":
-            if st.button(f"{number}. {label}", key="home_backward", type="tertiary"):
+            if st.button(f"{number}. {label}", key=keys.HOME_BACKWARD, type="tertiary"):
                 session.set_value("mode", "backward")
                 session.set_value("step", max(int(last_step), 0))
                 st.switch_page(path)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from engine.inputs import NUMERIC_PRESETS, PRESETS
 
-from . import session, state
+from . import keys, session, state
 from .texts import HELP
 
 INIT_LABELS = {
@@ -41,7 +41,9 @@ def input_panel() -> None:
     elif source == "numbers":
         session.bind("numbers", sb.text_area, "Your numbers", help=HELP["numbers"], max_chars=20000)
     else:
-        upload = sb.file_uploader("CSV file", type=["csv", "txt"], help=HELP["csv"], key="w_csv")
+        upload = sb.file_uploader(
+            "CSV file", type=["csv", "txt"], help=HELP["csv"], key=keys.CSV_UPLOAD
+        )
         if upload is not None:  # the server refuses files over server.maxUploadSize (1 MB)
             st.session_state[session.CSV] = upload.getvalue()
     if is_text:

@@ -44,17 +44,17 @@ HELP = {
     "present": "Hide the controls and enlarge text and figures for a projector.",
 }
 
-LESSON_PATH = [
-    ("pages/1_Step_through.py", "Step through",
+LESSON_PATH = [  # (the page it opens, the entry's name, what it teaches)
+    ("Step through", "Step through",
      "Your sequence, one RNN step, then the LSTM's gates and the GRU: pick a cell, step with "
      "◀ ▶ and read the equations with the real numbers."),
-    ("pages/2_Gates_over_time.py", "Gates over time",
+    ("Gates over time", "Gates over time",
      "Every gate of every unit over the whole sequence: watch the forget gate close and open."),
-    ("pages/1_Step_through.py", "Backward through time",
+    ("Step through", "Backward through time",
      "Switch Step through to Backward and watch the gradient shrink, or survive, step by step."),
-    ("pages/3_Vanishing_gradients.py", "Vanishing gradients",
+    ("Vanishing gradients", "Vanishing gradients",
      "The same input through all three cells: the RNN's gradient dies out, the LSTM's survives."),
-    ("pages/4_Train.py", "Train",
+    ("Train", "Train",
      "Train all three on a long-lag task and see which ones learn the dependency."),
 ]  # fmt: skip
 

@@ -19,7 +19,7 @@ import streamlit as st
 
 from figures import style, timeline
 
-from . import compute, session
+from . import compute, keys, session
 from .layout import csv_upload
 from .state import Lesson
 
@@ -30,7 +30,7 @@ _COMPONENT = st.components.v2.component(
     css=(_HERE / "timeline.css").read_text(encoding="utf-8"),
     js=(_HERE / "timeline.js").read_text(encoding="utf-8"),
 )
-KEY = "step_timeline"
+KEY = keys.STEP_TIMELINE
 WALK = "s__walk"  # the direction of the walk the page showed last (a new walk starts at its end)
 
 PAGE_CSS = """<style>

@@ -19,6 +19,7 @@ from engine import tasks
 from engine.train import TrainConfig, Trainer, TrainResult, history_columns
 from figures.style import CELL_NAMES
 
+from . import keys
 from .layout import page_control
 from .state import Lesson
 
@@ -63,22 +64,22 @@ def settings(lesson: Lesson) -> tuple[str, int, list[str], int]:
     mode nothing is drawn and the last values are used."""
     boxes = st.columns([2, 2, 3, 2]) if not lesson.present else [st] * 4
     task = page_control(
-        lesson, "train_task", boxes[0].radio, "Task", list(tasks.TASKS), default="adding",
+        lesson, keys.TRAIN_TASK, boxes[0].radio, "Task", list(tasks.TASKS), default="adding",
         horizontal=True, format_func=TASK_LABELS.get,
         help="Adding: two marked numbers, add them (Hochreiter & Schmidhuber 1997). Recall: "
         "remember the first symbol of the sequence through random distractors.",
     )  # fmt: skip
     lag = page_control(
-        lesson, "train_lag", boxes[1].slider, "Lag (steps)", 5, 200, default=20,
+        lesson, keys.TRAIN_LAG, boxes[1].slider, "Lag (steps)", 5, 200, default=20,
         help="How many steps separate the information from the moment it is needed.",
     )  # fmt: skip
     cells = page_control(
-        lesson, "train_cells", boxes[2].multiselect, "Cells", ["rnn", "gru", "lstm"],
+        lesson, keys.TRAIN_CELLS, boxes[2].multiselect, "Cells", ["rnn", "gru", "lstm"],
         default=["rnn", "gru", "lstm"], format_func=CELL_NAMES.get,
         help="Which cells to train (same H and seed).",
     )  # fmt: skip
     steps = page_control(
-        lesson, "train_steps", boxes[3].number_input, "Training steps", 10, 5000, step=50,
+        lesson, keys.TRAIN_STEPS, boxes[3].number_input, "Training steps", 10, 5000, step=50,
         default=600,
         help=f"The step budget (batch 64, Adam, gradient-norm clip 1). Every run also stops by "
         f"itself after {MAX_SECONDS:.0f} s of training.",
@@ -92,10 +93,10 @@ def start_stop(done: bool) -> bool:
     pressed."""
     left, right, _ = st.columns([1, 1, 4])
     start = left.button(
-        "▶ Train", type="primary", key="train_start", disabled=done, width="stretch",
+        "▶ Train", type="primary", key=keys.TRAIN_START, disabled=done, width="stretch",
         help="Train every chosen cell; ⏹ Stop stops between steps.",
     )  # fmt: skip
-    if right.button("⏹ Stop", key="train_stop", width="stretch", help="Stop training now."):
+    if right.button("⏹ Stop", key=keys.TRAIN_STOP, width="stretch", help="Stop training now."):
         st.info("Training stopped. Press ▶ Train to start again.", icon="⏹")
     return start
 

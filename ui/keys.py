@@ -1,0 +1,74 @@
+"""Every page and every widget key of the app, in one place.
+
+Lesson fields have two keys each (``w_<field>`` for the widget, ``s_<field>`` for the value
+that survives page switches: :mod:`ui.session`); the keys below are the rest. A page's own
+widgets carry the page's prefix (``home_``, ``step_``, ``gates_``, ``vg_``, ``train_``).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Page(NamedTuple):
+    path: str
+    label: str
+    icon: str
+
+
+PAGES = (
+    Page("app.py", "Home", "🏠"),
+    Page("pages/1_Step_through.py", "Step through", "🔍"),
+    Page("pages/2_Gates_over_time.py", "Gates over time", "🎚️"),
+    Page("pages/3_Vanishing_gradients.py", "Vanishing gradients", "📉"),
+    Page("pages/4_Train.py", "Train", "🏋️"),
+)
+"""The pages, in the order of the navigation."""
+
+
+def page(label: str) -> Page:
+    """The page with this label."""
+    return next(p for p in PAGES if p.label == label)
+
+
+# The shared frame
+LEAVE_PRESENT = "w_leave_present"
+CSV_UPLOAD = "w_csv"
+
+# Home
+HOME_HERO = "home_hero"
+HOME_BACKWARD = "home_backward"
+
+# Step through
+STEP_TIMELINE = "step_timeline"
+STEP_SHOW_CODE = "step_show_code"
+STEP_DOWNLOADS = "step"
+
+# Gates over time
+GATES_HEATMAPS = "gates_heatmaps"
+GATES_BARS = "gates_bars"
+GATES_UNIT = "gates_unit"
+GATES_SATURATION = "gates_saturation"
+GATES_DOWNLOADS = "gates"
+
+# Vanishing gradients
+VG_STRIPS = "vg_strips"
+VG_LAG = "vg_lag"
+VG_LSTM_PATH = "vg_lstm_path"
+VG_GRU_PATH = "vg_gru_path"
+VG_WHY = "vg_why"
+VG_WHY_LAG = "vg_lag_k"
+
+# Train
+TRAIN_START = "train_start"
+TRAIN_STOP = "train_stop"
+TRAIN_TASK = "train_task"
+TRAIN_LAG = "train_lag"
+TRAIN_CELLS = "train_cells"
+TRAIN_STEPS = "train_steps"
+TRAIN_GATE_CELL = "train_gate_cell"
+
+
+def train_chart(kind: str, which) -> str:
+    """The key of a Train chart: ``train_<kind>_<which>`` (loss, grad, lag, gates)."""
+    return f"train_{kind}_{which}"
