@@ -107,7 +107,7 @@ class Timeline {
     const d = this.data;
     const bar = el("div", { class: "gs-bar", role: "toolbar", "aria-label": "Timeline controls" }, this.root);
     const walkName = d.walk > 0 ? "forward" : "backward";
-    this.button(bar, "gs-first", `First step of the ${walkName} walk`, "⏮", () => this.user(() => this.go(0)));
+    this.button(bar, "gs-first", `First step of the ${walkName} walk`, "⏮", () => this.user(() => this.go(d.walk > 0 ? 0 : this.n - 1)));
     this.button(bar, "gs-prev", "Previous step of this walk (←)", "◀ Prev", () => this.user(() => this.go(this.index - d.walk)));
     this.playBtn = this.button(bar, "gs-play", "Play (Space)", "▶ Play", () => this.toggle());
     this.button(bar, "gs-next", "Next step of this walk (→)", "Next ▶", () => this.user(() => this.go(this.index + d.walk)));
