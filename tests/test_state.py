@@ -26,6 +26,14 @@ def test_defaults_make_an_empty_link_and_unused_text_is_left_out():
     assert "text" not in q  # the source is a preset: the text box is not part of the lesson
 
 
+def test_a_backward_walk_always_names_its_step():
+    # without a step a backward link opens at the last step, so t = 0 must be written
+    assert state.to_query(dataclasses.replace(DEFAULT, mode="backward")) == {
+        "mode": "backward", "step": "0",
+    }  # fmt: skip
+    assert "step" not in state.to_query(DEFAULT)  # forward: step 0 is the default
+
+
 def test_text_too_long_for_a_link_is_left_out():
     long = dataclasses.replace(DEFAULT, source="numbers", numbers="1, " * 5000)
     assert "numbers" not in state.to_query(long)

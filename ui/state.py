@@ -166,11 +166,13 @@ _FROM_URL = {v: k for k, v in _URL_NAMES.items()}
 
 
 def to_query(lesson: Lesson) -> dict[str, str]:
-    """The query-string form of a lesson: only what differs from the defaults (short links)."""
+    """The query-string form of a lesson: only what differs from the defaults (short links).
+    A backward walk always names its step: without one it opens at the last step, where the
+    walk starts, so t = 0 (where it ends) must be written."""
     out = {}
     for name in FIELDS:
         value = getattr(lesson, name)
-        if value == getattr(DEFAULT, name):
+        if value == getattr(DEFAULT, name) and not (name == "step" and lesson.mode == "backward"):
             continue
         if name in ("text", "numbers") and (lesson.source != name or len(value) > MAX_URL_TEXT):
             continue  # a link carries the text in use, if it fits in a link

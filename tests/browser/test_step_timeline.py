@@ -238,18 +238,14 @@ def test_backward_opens_at_the_last_step_and_walks_down(page: Page, app_url, ser
     assert_healthy(page, server_log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: the link leaves out step 0 (the default), but a Backward link without a "
-    "step opens at the last step (ui.timeline.start_walk), so t = 0 of a backward walk -- "
-    "where every backward Play ends -- is lost on reload",
-)
 def test_a_backward_walk_stopped_at_t0_keeps_t0_through_the_link(page: Page, app_url):
     open_app(page, app_url + STEP + "?mode=backward")
     expect(counter(page)).to_have_text(at(LAST))
     page.locator(f"{TIMELINE} .gs-chip").first.click()  # jump to t = 0, the end of the walk
     expect(counter(page)).to_have_text(at(0))
-    reported(page, 0)  # the link: ?mode=backward (no step)
+    # a backward link always names its step (without one it opens at the last step)
+    page.wait_for_url(lambda url: url_step(url) == 0, timeout=LOAD_MS)
+    wait_idle(page)
     before = runs(page)
     page.reload()
     wait_runs(page, before)
