@@ -20,7 +20,9 @@ BASE_CSS = """
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p,
 [data-testid="stWidgetLabel"] small { color: #5c5c5c; opacity: 1; }
 /* a keyboard user sees where the focus is, on the current page's link too */
-[data-testid="stPageLink-NavLink"]:focus-visible { outline: 3px solid #1a56db; outline-offset: 2px; }
+[data-testid="stPageLink-NavLink"]:focus-visible {
+  outline: 3px solid #1a56db; outline-offset: 2px;
+}
 </style>
 """
 
