@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from figures.style import STEP_MS
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PAGES = [
@@ -265,6 +267,7 @@ def test_step_through_presentation_mode_hides_the_controls():
     assert "w_unit" not in keys, "no unit input"
     assert "step_show_code" not in keys, "no code toggle"
     assert timeline(at)["present"] is True, "the timeline in presentation mode"
+    assert timeline(at)["stepMs"] > STEP_MS, "slower steps on a projector"
 
 
 def test_step_through_one_token_text():

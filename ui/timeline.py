@@ -31,6 +31,7 @@ _COMPONENT = st.components.v2.component(
     js=(_HERE / "timeline.js").read_text(encoding="utf-8"),
 )
 KEY = keys.STEP_TIMELINE
+PRESENT_STEP_MS = 1000  # one step on a projector: slower than 700 ms, a room reads along
 WALK = "s__walk"  # the direction of the walk the page showed last (a new walk starts at its end)
 
 PAGE_CSS = """<style>
@@ -111,6 +112,7 @@ def show(lesson: Lesson, run) -> None:
         key=hashlib.sha1(ident.encode()).hexdigest()[:16],
         uid=hashlib.sha1(ident.encode()).hexdigest()[:8],
         step=step, present=lesson.present, caption=CAPTION[lesson.mode],
+        stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
     )  # fmt: skip
