@@ -46,10 +46,6 @@ with st.container(border=True):
     st.markdown(f"**Guide · {lesson.cell.upper()}**")
     st.markdown(texts.GUIDE[lesson.cell]["all"])
     if lesson.mode == "backward":
-        st.markdown(
-            "Backward, the gradient of a loss on the last hidden state (L = Σ h_T) walks from "
-            "the last step to the first. **What to notice:** the factor written on the state "
-            "path is what the gradient is multiplied by at each step."
-        )
+        st.markdown(texts.GUIDE_BACKWARD[lesson.cell])
 
 ui.downloads(run, lesson, key=keys.STEP_DOWNLOADS)

@@ -108,3 +108,18 @@ GUIDE = {
         "h": "h_t = o_t ⊙ tanh(c_t): what the rest of the network sees at this step.",
     },
 }
+
+_BACKWARD = (
+    "Backward, the gradient of a loss on the last hidden state (L = Σ h_T) walks from the last "
+    "step to the first. **What to notice:** "
+)
+GUIDE_BACKWARD = {
+    "rnn": _BACKWARD + "the number written on the state path, ‖diag(act′) W_hh‖₂, bounds what "
+    "the gradient's norm is multiplied by at each step: at most that much, often less.",
+    "gru": _BACKWARD + "on the direct path the gradient is multiplied by z_t, exactly, at each "
+    "step; the paths through the gates add the rest of ∂L/∂h_{t−1}.",
+    "lstm": _BACKWARD + "on the cell-state highway the gradient is multiplied by f_t, exactly, "
+    "at each step (∂L/∂c_{t−1} = ∂L/∂c_t f_t); the output path adds to it at every step.",
+}
+"""What the backward walk teaches, per cell (true for every activation and regime: the RNN's
+number is a bound, the gated paths' factors are exact)."""
