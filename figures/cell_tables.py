@@ -158,19 +158,19 @@ GRU = (
 RNN = (
     Element("h_prev", "pill", (0.75, STATE_Y), "h_{t−1}", "h_prev", "dh_prev", "h",
             "h_{t−1}: the hidden state the step receives"),
-    Element("line_in", "state", ((1.3, STATE_Y), (2.6, STATE_Y), (2.6, BUS_Y), (6.0, BUS_Y),
-                                 (6.0, GATE_Y - BOX_H / 2)), value="h_prev", grad="dh_prev",
+    Element("line_in", "state", ((1.3, STATE_Y), (2.1, STATE_Y), (2.1, BUS_Y), (6.7, BUS_Y),
+                                 (6.7, GATE_Y - BOX_H / 2)), value="h_prev", grad="dh_prev",
             groups="h"),
-    Element("x", "pill", (4.3, 0.35), "x_t", None, None, "h", "x_t: this step's input"),
-    _wire("x_up", "h", (4.3, 0.6), (4.3, BUS_Y)),
-    _box("h_act", 6.0, "act", "h",
+    Element("x", "pill", (4.4, 0.35), "x_t", None, None, "h", "x_t: this step's input"),
+    _wire("x_up", "h", (4.4, 0.6), (4.4, BUS_Y)),
+    _box("h_act", 6.7, "act", "h",
          "h_t = act(W_ih x_t + W_hh h_{t−1} + b): the only path, squashed every step",
          value="h", grad="da_h"),
-    Element("line_out", "state", ((6.0, GATE_Y + BOX_H / 2), (6.0, STATE_Y), (10.65, STATE_Y)),
+    Element("line_out", "state", ((6.7, GATE_Y + BOX_H / 2), (6.7, STATE_Y), (10.65, STATE_Y)),
             value="h", grad="dh", groups="h"),
     Element("h", "pill", (11.25, STATE_Y), "h_t", "h", "dh", "h",
             "h_t: the hidden state, the step's output and the next step's input"),
-    Element("factor", "note", (4.3, 3.7), groups="h"),
+    Element("factor", "note", (4.4, 3.7), groups="h"),
 )  # fmt: skip
 
 TABLES = {"lstm": LSTM, "gru": GRU, "rnn": RNN}

@@ -44,7 +44,7 @@ if show_code:
 
 with st.container(border=True):
     st.markdown(f"**Guide · {lesson.cell.upper()}**")
-    st.markdown(texts.GUIDE[lesson.cell]["all"])
+    st.markdown(texts.guide(lesson.cell, run.trace.nonlinearity))
     if lesson.mode == "backward":
         st.markdown(texts.GUIDE_BACKWARD[lesson.cell])
 

@@ -123,3 +123,17 @@ GUIDE_BACKWARD = {
 }
 """What the backward walk teaches, per cell (true for every activation and regime: the RNN's
 number is a bound, the gated paths' factors are exact)."""
+
+RNN_RELU_GUIDE = (
+    "A vanilla RNN has no gates: every step, the old state h_{t−1} and the input x_t are mixed "
+    "by two matrices and passed through ReLU, which keeps positive values as they are and sets "
+    "the rest to 0. Nothing bounds the state: with recurrent weights above 1 it can grow "
+    "without limit (explode); backward, only the units with a_t > 0 pass the gradient on."
+)
+
+
+def guide(cell: str, nonlinearity: str = "tanh") -> str:
+    """The guide card's text for a cell (the RNN's follows its activation)."""
+    if cell == "rnn" and nonlinearity == "relu":
+        return RNN_RELU_GUIDE
+    return GUIDE[cell]["all"]

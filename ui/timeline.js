@@ -302,7 +302,8 @@ class Timeline {
     if (rec.e.shape === "note") {
       const note = this.data.factor ? this.data.factor[index] : "";
       setSymbol(rec.text, note || "");
-      fitText(rec.text, 3.4 * S);
+      const lines = [...rec.text.children].filter((c) => c.hasAttribute("dy"));
+      for (const line of lines.length ? lines : [rec.text]) fitText(line, 3.3 * S);
       return;
     }
     if (rec.fill && fills) {

@@ -46,8 +46,8 @@ CAPTION = {
     "token chips and the keyboard (← → step, Space plays) move everything together.",
     "backward": "How to read this: the colours are gradient magnitudes |∂L/∂·| on a log scale "
     "fitted to this run, for a loss L = Σ h_T on the last step; the walk runs from the last step "
-    "to the first. The factor written on the state path is what the gradient is multiplied by "
-    "at each step on its way back.",
+    "to the first. The number written on the state path is the factor the gradient is "
+    "multiplied by at each step on its way back (for the RNN, a bound on it).",
 }
 
 
