@@ -30,3 +30,4 @@ st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.cu
 
 st.subheader("The lesson path")
 ui.layout.lesson_path(lesson, last_step=len(comparison.labels) - 1)
+ui.layout.comparison_downloads(comparison, hero, key=keys.HOME_DOWNLOADS, full=False)

@@ -62,3 +62,160 @@ def to_json(trace: Trace, grads: Grads | None = None, labels=None, settings=None
         "quantities": {k: v.tolist() for k, v in columns(trace, grads).items()},
     }
     return json.dumps(doc, allow_nan=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Page exports: per-token series (Home, Vanishing gradients) and training histories (Train)
+# --------------------------------------------------------------------------------------------
+
+
+def _csv_value(v) -> str:
+    """A CSV cell: exact float64 (``repr``; ``nan``/``inf`` as Python writes them), blank for
+    a missing value."""
+    return "" if v is None else repr(float(v))
+
+
+def _json_value(v):
+    """A JSON number: exact float64; ``"nan"``, ``"inf"`` or ``"-inf"`` as strings (JSON has no
+    such numbers; ``float()`` reads them back), ``None`` for a missing value."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if np.isfinite(v) else repr(v)
+
+
+def _padded(series: dict, T: int) -> dict[str, list]:
+    """Each series as T values, oldest step first: a shorter series covers the most recent
+    steps (as the Jacobian norms do when only the last lags are computed), None before."""
+    out = {}
+    for name, values in series.items():
+        values = np.asarray(values, dtype=float).ravel()
+        if values.size > T:
+            raise ValueError(f"series {name!r} has {values.size} values for {T} steps")
+        out[name] = [None] * (T - values.size) + values.tolist()
+    return out
+
+
+def series_to_csv(series: dict, labels) -> str:
+    """One row per timestep: ``t`` (from 0), ``token``, then one column per named series.
+
+    ``series`` maps a column name to a 1-D array of at most ``len(labels)`` values; a shorter
+    one covers the last steps and its earlier cells are blank. Floats are exact (``repr``)."""
+    labels = list(labels)
+    cols = _padded(series, len(labels))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["t", "token", *cols])
+    for t, label in enumerate(labels):
+        writer.writerow([t, label, *(_csv_value(c[t]) for c in cols.values())])
+    return buf.getvalue()
+
+
+def series_to_json(series: dict, labels, *, settings: dict, meta: dict | None = None) -> str:
+    """A JSON document: ``settings`` (pass them complete), ``meta`` (page-specific numbers),
+    ``t`` (0..T-1), ``labels`` and every series as T values (None where it does not cover the
+    step; non-finite values as strings). Exact float64 round trip."""
+    labels = list(labels)
+    doc = {
+        "settings": dict(settings),
+        "meta": _jsonable(meta or {}),
+        "t": list(range(len(labels))),
+        "labels": labels,
+        "series": {
+            name: [_json_value(v) for v in values]
+            for name, values in _padded(series, len(labels)).items()
+        },
+    }
+    return json.dumps(doc, allow_nan=False)
+
+
+def _jsonable(value):
+    """Plain JSON values from nested dicts/lists of numbers, strings and arrays."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, int | np.integer):
+        return int(value)
+    return _json_value(value)
+
+
+HISTORY_COLUMNS = ("step", "loss", "accuracy", "grad_norm", "grad_first", "grad_last", "seconds")
+"""The training-history columns of :func:`history_to_csv`, as in ``engine.train.StepRecord``."""
+EVAL_COLUMNS = ("loss", "accuracy", "chance_loss", "chance_accuracy")
+"""The held-out scores of :func:`history_to_csv`, as in ``engine.train.Evaluation``."""
+
+
+def _evaluation(ev) -> dict:
+    """An Evaluation (or a dict with its fields) as a dict of floats (None where undefined)."""
+    get = ev.get if isinstance(ev, dict) else lambda k: getattr(ev, k)
+    return {k: None if get(k) is None else float(get(k)) for k in EVAL_COLUMNS}
+
+
+def history_to_csv(histories: dict, evaluations: dict) -> str:
+    """Every cell's training history and held-out scores in one long table.
+
+    ``histories``: cell -> columns (``engine.train.history_columns``); ``evaluations``: cell ->
+    ``{"before": Evaluation, "after": Evaluation}``. Columns: ``cell``, ``record`` (``train``
+    for a training step; ``heldout_before`` / ``heldout_after`` for the held-out batch with the
+    parameters at step 0 / after the last step), then the history and the chance columns; a
+    blank cell where a value does not apply (accuracy of a regression, a gradient of a held-out
+    row). Floats exact (``repr``)."""
+    names = [c for c in HISTORY_COLUMNS if c != "step"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["cell", "record", "step", *names, "chance_loss", "chance_accuracy"])
+    for cell, hist in histories.items():
+        n = len(hist["step"])
+        for i in range(n):
+            row = [_nan_blank(hist, name, i) for name in names]
+            writer.writerow([cell, "train", int(hist["step"][i]), *row, "", ""])
+        last = int(hist["step"][-1]) if n else 0
+        for when, step in (("before", 0), ("after", last)):
+            ev = _evaluation(evaluations[cell][when])
+            scores = {"loss": ev["loss"], "accuracy": ev["accuracy"]}
+            row = [_csv_value(scores.get(name)) for name in names]
+            chance = (_csv_value(ev["chance_loss"]), _csv_value(ev["chance_accuracy"]))
+            writer.writerow([cell, f"heldout_{when}", step, *row, *chance])
+    return buf.getvalue()
+
+
+def _nan_blank(hist: dict, name: str, i: int) -> str:
+    """A history cell; an accuracy that is NaN means "no accuracy" (a regression): blank."""
+    if name not in hist:
+        return ""
+    v = float(hist[name][i])
+    return "" if name == "accuracy" and np.isnan(v) else repr(v)
+
+
+def history_to_json(
+    histories: dict, evaluations: dict, *, settings: dict, training: dict | None = None
+) -> str:
+    """A JSON document: ``settings`` (pass them complete), ``training`` (the run's
+    configuration), and per cell its ``history`` (columns as lists) and held-out ``heldout``
+    scores ``before`` and ``after`` training. Exact float64 round trip; non-finite values as
+    strings, an undefined accuracy as None."""
+    cells = {}
+    for cell, hist in histories.items():
+        cols = {}
+        for name in HISTORY_COLUMNS:
+            if name not in hist:
+                continue
+            values = np.asarray(hist[name])
+            if name == "step":
+                cols[name] = [int(v) for v in values]
+            elif name == "accuracy" and np.all(np.isnan(values.astype(float))):
+                cols[name] = [None] * len(values)
+            else:
+                cols[name] = [_json_value(v) for v in values]
+        cells[cell] = {
+            "history": cols,
+            "heldout": {
+                w: {k: _json_value(v) for k, v in _evaluation(evaluations[cell][w]).items()}
+                for w in ("before", "after")
+            },
+        }
+    doc = {"settings": dict(settings), "training": _jsonable(training or {}), "cells": cells}
+    return json.dumps(doc, allow_nan=False)

@@ -42,10 +42,9 @@ if show_code:
     )
     st.code(explain.step_source(lesson.cell, lesson.mode), language="python", wrap_lines=True)
 
-with st.container(border=True):
-    st.markdown(f"**Guide · {lesson.cell.upper()}**")
-    st.markdown(texts.guide(lesson.cell, run.trace.nonlinearity))
-    if lesson.mode == "backward":
+if lesson.mode == "backward":  # the timeline's guide says what each sub-step does
+    with st.container(border=True):
+        st.markdown(f"**Backward through time · {lesson.cell.upper()}**")
         st.markdown(texts.GUIDE_BACKWARD[lesson.cell])
 
 ui.downloads(run, lesson, key=keys.STEP_DOWNLOADS)

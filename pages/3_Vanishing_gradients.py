@@ -88,3 +88,4 @@ st.caption(
     f"{style.CELL_NAMES['rnn']}: every step back multiplies the gradient by one of these factors; "
     "when they are below 1 the product, and the gradient, vanish geometrically."
 )
+ui.layout.comparison_downloads(cmp, lesson, key=keys.VG_DOWNLOADS)

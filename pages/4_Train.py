@@ -118,3 +118,4 @@ for col, when in zip(cols, ("before", "after"), strict=True):
             key=keys.train_chart("gates", when),
         )
 st.caption(gates.HOW_TO_READ["gate_heatmaps"])
+ui.layout.training_downloads(results, lesson, key=keys.TRAIN_DOWNLOADS, task=task)

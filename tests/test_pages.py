@@ -373,3 +373,34 @@ def test_home_backward_link_opens_the_backward_walk_at_the_last_step():
     at.button(key="home_backward").click().run()
     assert at.session_state["s_mode"] == "backward"
     assert at.session_state["s_step"] == T - 1
+
+
+DOWNLOAD_KEYS = {
+    "app.py": "home",
+    "pages/3_Vanishing_gradients.py": "vg",
+    "pages/4_Train.py": "train",
+}
+
+
+def download_keys(at: AppTest) -> set[str]:
+    return {el.key for el in at.get("download_button")}
+
+
+def trained(at: AppTest) -> AppTest:
+    at.multiselect(key="train_cells").set_value(["rnn", "gru"]).run()
+    at.number_input(key="train_steps").set_value(5).run()
+    return at.button(key="train_start").click().run()
+
+
+@pytest.mark.parametrize("page", list(DOWNLOAD_KEYS))
+def test_every_page_offers_csv_and_json_but_not_when_presenting(page):
+    at = open_page(page)
+    if page == "pages/4_Train.py":
+        assert not at.get("download_button")  # nothing to export before a run
+        at = trained(at)
+    assert_clean(at)
+    prefix = DOWNLOAD_KEYS[page]
+    assert download_keys(at) == {f"{prefix}_dl_csv", f"{prefix}_dl_json"}
+    at.toggle(key="w_present").set_value(True).run()
+    assert_clean(at)
+    assert not at.get("download_button")

@@ -38,6 +38,7 @@ CSV_UPLOAD = "w_csv"
 # Home
 HOME_HERO = "home_hero"
 HOME_BACKWARD = "home_backward"
+HOME_DOWNLOADS = "home"
 
 # Step through
 STEP_TIMELINE = "step_timeline"
@@ -58,6 +59,7 @@ VG_LSTM_PATH = "vg_lstm_path"
 VG_GRU_PATH = "vg_gru_path"
 VG_WHY = "vg_why"
 VG_WHY_LAG = "vg_lag_k"
+VG_DOWNLOADS = "vg"
 
 # Train
 TRAIN_START = "train_start"
@@ -67,6 +69,7 @@ TRAIN_LAG = "train_lag"
 TRAIN_CELLS = "train_cells"
 TRAIN_STEPS = "train_steps"
 TRAIN_GATE_CELL = "train_gate_cell"
+TRAIN_DOWNLOADS = "train"
 
 
 def train_chart(kind: str, which) -> str:

@@ -231,30 +231,121 @@ def compare_or_stop(lesson: Lesson):
         show_input_error(err)
 
 
-def downloads(run, lesson: Lesson, *, key: str) -> None:
-    """CSV and JSON downloads of every per-timestep quantity of a run (built on click); none
-    in presentation mode."""
-    from engine import export
-
+def _download_pair(lesson: Lesson, *, key: str, name: str, heading: str, caption: str,
+                   csv_label: str, csv_text, json_label: str, json_text) -> None:  # fmt: skip
+    """A page's two download buttons (``<key>_dl_csv``, ``<key>_dl_json``), each file built
+    only when clicked (``csv_text``/``json_text`` are callables); none in presentation mode."""
     if not controls_visible(lesson):
         return
-    name = f"gatescope_{run.cell}"
-    st.subheader("Download this run")
-    st.caption(
-        "Every per-timestep quantity (inputs, states, gates, and the BPTT gradients of a loss on "
-        "the last step) as exact float64 numbers. Every figure also has a PNG button in its "
-        "toolbar (top right, on hover)."
-    )
+    st.subheader(heading)
+    st.caption(caption)
     cols = st.columns(2)
     cols[0].download_button(
-        "⬇ CSV: one row per timestep", lambda: export.to_csv(run.trace, run.grads, run.labels),
-        file_name=f"{name}.csv", mime="text/csv", key=f"{key}_dl_csv", on_click="ignore",
+        csv_label, csv_text, file_name=f"{name}.csv", mime="text/csv", key=f"{key}_dl_csv",
+        on_click="ignore",
     )  # fmt: skip
     cols[1].download_button(
-        "⬇ JSON: quantities, weights and settings",
-        lambda: export.to_json(run.trace, run.grads, run.labels, settings=state.to_query(lesson)),
-        file_name=f"{name}.json", mime="application/json", key=f"{key}_dl_json",
-        on_click="ignore",
+        json_label, json_text, file_name=f"{name}.json", mime="application/json",
+        key=f"{key}_dl_json", on_click="ignore",
+    )  # fmt: skip
+
+
+def downloads(run, lesson: Lesson, *, key: str) -> None:
+    """CSV and JSON downloads of every per-timestep quantity of a run (built on click); none
+    in presentation mode. The JSON records every setting (:func:`ui.state.settings`)."""
+    from engine import export
+
+    _download_pair(
+        lesson, key=key, name=f"gatescope_{run.cell}", heading="Download this run",
+        caption="Every per-timestep quantity (inputs, states, gates, and the BPTT gradients of "
+        "a loss on the last step) as exact float64 numbers. Every figure also has a PNG button "
+        "in its toolbar (top right, on hover).",
+        csv_label="⬇ CSV: one row per timestep",
+        csv_text=lambda: export.to_csv(run.trace, run.grads, run.labels),
+        json_label="⬇ JSON: quantities, weights and settings",
+        json_text=lambda: export.to_json(
+            run.trace, run.grads, run.labels, settings=state.settings(lesson)
+        ),
+    )  # fmt: skip
+
+
+MEASURE_COLUMNS = {"x": "|dh_T/dx_t|", "h": "|dh_T/dh_t|", "bptt": "|dL/dh_t|"}
+"""The CSV/JSON column name of each gradient measure (ASCII, for spreadsheets)."""
+
+
+def comparison_series(cmp, measure: str, *, full: bool = True) -> dict:
+    """The three cells' comparison as named per-timestep series (oldest step first; a shorter
+    series covers the last steps): each cell's curve for the measure and, with ``full``, the
+    extra curves, the RNN's bound, the LSTM cell path and GRU direct path with their totals,
+    and the RNN's local factors."""
+    m = MEASURE_COLUMNS[measure]
+    series = {f"{cell} {m}": curve for cell, curve in cmp.curves.items()}
+    if not full:
+        return series
+    series.update(cmp.extra)
+    if cmp.bound is not None:
+        series[f"rnn bound (gamma sigma_max)^k {m}"] = cmp.bound
+    for prefix, split, path in (("lstm |dL/dc_t|", cmp.lstm_path, "cell-state path"),
+                                ("gru |dL/dh_t|", cmp.gru_path, "direct path")):  # fmt: skip
+        names = {"path": path, "total": "total", "rest": "other paths (total - path)"}
+        for k, v in split.items():
+            series[f"{prefix} {names.get(k, k)}"] = v
+    series["rnn local factor |diag(act') W_hh|_2"] = cmp.rnn_factors
+    return series
+
+
+def comparison_downloads(cmp, lesson: Lesson, *, key: str, full: bool = True) -> None:
+    """CSV and JSON downloads of the three cells' comparison (:func:`comparison_series`, built
+    on click); none in presentation mode. ``full=False``: the curves only (the Home hero)."""
+    from engine import export
+
+    series = comparison_series(cmp, lesson.measure, full=full)
+    meta = {"measure": MEASURE_COLUMNS[lesson.measure], "first_step": cmp.first}
+    if full:
+        meta |= {"rnn_sigma_max": cmp.sigma_max, "rnn_bound_holds": cmp.bound_holds}
+    what = "the three cells' numbers" if full else "the three cells' ‖∂h_T/∂x_t‖ per token"
+    _download_pair(
+        lesson, key=key, name="gatescope_comparison" if full else "gatescope_hero",
+        heading="Download these numbers",
+        caption=f"{what.capitalize()} as exact float64 numbers, one row per timestep (t from "
+        "0); the JSON also records every setting. Every figure also has a PNG button in its "
+        "toolbar.",
+        csv_label="⬇ CSV: one row per timestep",
+        csv_text=lambda: export.series_to_csv(series, cmp.labels),
+        json_label="⬇ JSON: numbers and settings",
+        json_text=lambda: export.series_to_json(
+            series, cmp.labels, settings=state.settings(lesson, measure=True), meta=meta
+        ),
+    )  # fmt: skip
+
+
+def training_downloads(results: dict, lesson: Lesson, *, key: str, task: str) -> None:
+    """CSV and JSON downloads of a finished training run: each cell's history (step, loss,
+    accuracy, gradient norms) and held-out scores before and after (built on click); none in
+    presentation mode. The JSON records the lesson's settings and each cell's configuration."""
+    import dataclasses
+
+    from engine import export
+    from engine.train import history_columns
+
+    histories = {c: history_columns(r.history) for c, r in results.items()}
+    evaluations = {c: {"before": r.eval_before, "after": r.eval_after} for c, r in results.items()}
+    training = {"task": task, "cells": {}}
+    for c, r in results.items():
+        cfg = {f.name: getattr(r.config, f.name) for f in dataclasses.fields(r.config)}
+        cfg.pop("task")
+        training["cells"][c] = cfg | {"status": r.status, "steps_run": r.steps}
+    _download_pair(
+        lesson, key=key, name="gatescope_training", heading="Download this training run",
+        caption="Each cell's history (step, loss, accuracy, gradient norms, ‖∂L/∂h₀‖ the "
+        "first-step gradient) and its held-out scores, as exact float64 numbers; the JSON also "
+        "records every setting and each cell's training configuration.",
+        csv_label="⬇ CSV: one row per training step",
+        csv_text=lambda: export.history_to_csv(histories, evaluations),
+        json_label="⬇ JSON: histories, scores and settings",
+        json_text=lambda: export.history_to_json(
+            histories, evaluations, settings=state.settings(lesson), training=training
+        ),
     )  # fmt: skip
 
 

@@ -101,6 +101,7 @@ __all__ = [
     "TEXT_PRESETS",
     "clean",
     "from_query",
+    "settings",
     "to_query",
 ]
 
@@ -196,3 +197,34 @@ def from_query(query: dict[str, str]) -> tuple[Lesson, list[str]]:
             "ignored unknown link parameters: " + ", ".join(_short(k) for k in unknown[:5])
         )
     return lesson, notices
+
+
+VIEW_FIELDS = ("step", "unit", "mode", "present")
+"""Fields that choose what is looked at, not what is computed: left out of :func:`settings`."""
+_INPUT_CONTENT = ("preset", "text", "numbers")
+_SETTINGS_ORDER = ("cell", "H", "seed", "init", "scale", "forget_bias", "activation", "source")
+
+
+def settings(lesson: Lesson, *, measure: bool = False) -> dict[str, Any]:
+    """Every setting that determines the computed numbers, defaults included (for exports):
+    cell, H, seed, init, scale, forget_bias, activation, the input ``source`` and its
+    ``input`` (the preset's name, the text, the numbers, or ``"csv upload"``), tokens,
+    encoding, dim, T, any further lesson field, and ``measure`` when asked for."""
+    content = {
+        "preset": lesson.preset,
+        "text": lesson.text,
+        "numbers": lesson.numbers,
+        "csv": "csv upload",
+    }[lesson.source]
+    skip = set(VIEW_FIELDS) | set(_INPUT_CONTENT) | {"measure"}
+    names = list(_SETTINGS_ORDER) + [n for n in FIELDS if n not in _SETTINGS_ORDER]
+    out: dict[str, Any] = {}
+    for name in names:
+        if name in skip:
+            continue
+        out[name] = getattr(lesson, name)
+        if name == "source":
+            out["input"] = content
+    if measure:
+        out["measure"] = lesson.measure
+    return out

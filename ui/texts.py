@@ -132,8 +132,15 @@ RNN_RELU_GUIDE = (
 )
 
 
-def guide(cell: str, nonlinearity: str = "tanh") -> str:
-    """The guide card's text for a cell (the RNN's follows its activation)."""
+RNN_RELU_STEP = (
+    "h_t = relu(W_ih x_t + W_hh h_{t−1} + b). The state line dives through the relu box: "
+    "backward, the gradient is multiplied by diag([a_t > 0]) W_hh at every step, so it must "
+    "shrink when that factor's norm is below 1, and can grow (explode) when it is above 1."
+)
+
+
+def substep_guides(cell: str, nonlinearity: str = "tanh") -> dict[str, str]:
+    """What each sub-step of the cell does (the timeline shows the one in focus)."""
     if cell == "rnn" and nonlinearity == "relu":
-        return RNN_RELU_GUIDE
-    return GUIDE[cell]["all"]
+        return {"all": RNN_RELU_GUIDE, "h": RNN_RELU_STEP}
+    return dict(GUIDE[cell])

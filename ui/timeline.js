@@ -93,6 +93,7 @@ class Timeline {
     this.buildDiagram(left);
     this.buildLegend(left);
     this.buildLadder(right);
+    this.guide = el("p", { class: "gs-guide" }, right);
     this.buildStrips(right);
     this.show(this.index, true);
   }
@@ -351,6 +352,8 @@ class Timeline {
       const groups = rec.g.dataset.groups.split(" ");
       rec.g.classList.toggle("gs-faded", f !== "all" && !groups.includes(f));
     }
+    const guides = this.data.guides || {};
+    if (this.guide) this.guide.textContent = guides[f] || guides.all || "";
     let current = null;
     for (const L of this.lines) {
       const inFocus = f === "all" ? L === this.lines[0] : L.row.dataset.groups.split(" ").includes(f);

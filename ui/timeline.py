@@ -19,7 +19,7 @@ import streamlit as st
 
 from figures import style, timeline
 
-from . import compute, keys, session
+from . import compute, keys, session, texts
 from .layout import csv_upload
 from .state import Lesson
 
@@ -115,6 +115,7 @@ def show(lesson: Lesson, run) -> None:
         stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
+        guides=texts.substep_guides(lesson.cell, run.trace.nonlinearity),
     )  # fmt: skip
     st.html(PAGE_CSS)
     _COMPONENT(
