@@ -51,9 +51,10 @@ HOW_TO_READ = {
         "the shortcut carries almost all of it."
     ),
     "why_factors": (
-        "Each bar is the factor the gradient is multiplied by when it crosses one step back; "
-        "the line is their running product, the gradient's surviving share after j steps: "
-        "bars below 1 make it shrink geometrically."
+        "Each bar is the norm of one step's Jacobian diag(act′) W_hh, the most that step can "
+        "stretch the gradient; the black line, their running product, is an upper bound on the "
+        "gradient after j steps back (norms are submultiplicative), and the coloured line is "
+        "the gradient's norm as measured, never above it."
     ),
 }
 
@@ -322,7 +323,12 @@ def gradient_strips(
     layout["margin"] = {"l": 70, "r": 40, "t": 70, "b": 60}
     if T == 0 or not cells:
         layout["annotations"] = [
-            {"text": "no gradients to show", "showarrow": False, "xref": "paper", "yref": "paper"}
+            {
+                "text": "nothing to show: the sequence is empty",
+                "showarrow": False,
+                "xref": "paper",
+                "yref": "paper",
+            }
         ]
         return go.Figure(layout=layout)
     lo, hi = strip_decades(arrs)
@@ -546,7 +552,8 @@ def path_split(
 
 
 def _why_traces(f, bars, shown, product_text, *, cell: str, symbol: str) -> list:
-    """The bars of each step's factor, the running product's line, and the line at 1."""
+    """The bars of each step's factor, the running product's line (the bound), and the line
+    at 1."""
     k = len(f)
     j = np.arange(1, k + 1)
     return [
@@ -564,11 +571,11 @@ def _why_traces(f, bars, shown, product_text, *, cell: str, symbol: str) -> list
             x=j,
             y=shown,
             mode="lines+markers",
-            name="running product",
+            name=BOUND_NAME,
             line={"color": "#111111", "width": 2},
             marker={"size": 6, "maxdisplayed": 60},
             text=product_text,
-            hovertemplate="after %{x} steps back · product %{text}<extra></extra>",
+            hovertemplate="after %{x} steps back · bound %{text}<extra></extra>",
         ),
         go.Scatter(
             x=[0.5, k + 0.5], y=[1.0, 1.0], mode="lines", name="factor 1 (no change)",
@@ -577,36 +584,86 @@ def _why_traces(f, bars, shown, product_text, *, cell: str, symbol: str) -> list
     ]  # fmt: skip
 
 
+BOUND_NAME = "bound: product of the factors' norms ≥ the gradient"
+MEASURED_NAME = "measured ‖∂h<sub>T−1</sub>/∂h<sub>T−1−j</sub>‖₂"
+DERIVATIVES = {
+    "tanh": ("diag(1 − h<sub>t</sub>²)", "tanh′(a_t) = 1 − h_t², at most 1"),
+    "relu": ("diag([a<sub>t</sub> > 0])", "ReLU′(a_t) = [a_t > 0], 1 on active units, 0 elsewhere"),
+}
+"""Per activation: the diagonal of the RNN's local Jacobian (HTML) and its derivative in words."""
+
+
+def rnn_factor_name(nonlinearity: str = "tanh") -> str:
+    """‖diag(act′(a_t)) W_hh‖₂ written for the activation (HTML)."""
+    diag = DERIVATIVES.get(nonlinearity, ("diag(act′(a<sub>t</sub>))", ""))[0]
+    return f"‖{diag} W<sub>hh</sub>‖₂"
+
+
+def _measured_trace(measured, k: int, y_floor: float) -> tuple[go.Scatter, list[str]]:
+    """The measured norm after j = 1..k steps back (oldest-first input), overflow and zeros
+    flagged in the legend and notes."""
+    m = _as_1d(measured)
+    m = np.concatenate([np.full(max(k - len(m), 0), np.nan), m])[-k:][::-1]  # j = 1 .. k
+    y, floored, capped = _log_series(m, y_floor)
+    name, notes = _flags(MEASURED_NAME, floored, capped, np.isnan(m), y_floor)
+    trace = go.Scatter(
+        x=np.arange(1, k + 1), y=y, mode="lines+markers", name=name,
+        line={"color": CELL_COLORS.get("rnn", "#c00"), "width": 2.5},
+        marker={"size": 6, "maxdisplayed": 60, "symbol": "diamond"},
+        text=[style.fmt_grad(float(v)) for v in m.tolist()], connectgaps=False,
+        hovertemplate="after %{x} steps back · measured %{text}<extra></extra>",
+    )  # fmt: skip
+    return trace, notes
+
+
+def _why_floor(*arrays) -> float:
+    a = np.abs(np.concatenate([_as_1d(v) for v in arrays]))
+    a = a[np.isfinite(a) & (a > 0) & (a < OVERFLOW)]
+    return max(float(a.min()) / 10, 1e-300) if a.size else 1e-30
+
+
 def why_factors(
-    factors, *, cell: str, lag: int | None = None, presentation: bool = False
+    factors,
+    *,
+    cell: str,
+    lag: int | None = None,
+    measured=None,
+    nonlinearity: str = "tanh",
+    presentation: bool = False,
 ) -> go.Figure:
-    """The product of local factors behind the gradient ``lag`` steps back.
+    """The product of the local factor norms: an upper bound on the gradient ``lag`` steps back.
 
     Parameters
     ----------
     factors : ndarray (k,)
-        The local factor of each of the last k steps, oldest first (rnn: ‖diag(1−h_t²)W_hh‖₂;
-        lstm: f_t; gru: z_t, e.g. averaged over units).
+        The local factor of each of the last k steps, oldest first (rnn: ‖diag(act′(a_t))
+        W_hh‖₂; lstm: f_t; gru: z_t, e.g. averaged over units).
     cell : str
     lag : int, optional
         The lag the product is for (default k).
+    measured : ndarray (k,), optional
+        The measured norm for the same lags, oldest first (entry i is lag k − i; for the rnn
+        ‖∂h_{T−1}/∂h_{T−1−j}‖₂); inf marks overflow, NaN a lag not computed.
+    nonlinearity : {"tanh", "relu"}
+        The RNN's activation: the factor is written with its derivative.
 
     Bars: each step's factor, most recent step first (j = 1 is the last step), on a log y
-    axis; the line: the running product after j steps back, computed in log space so it
-    neither under- nor overflows; the annotation gives the whole product.
+    axis; the black line: their running product after j steps back, computed in log space so
+    it neither under- nor overflows, named as the bound it is (norms are submultiplicative);
+    the coloured line: the measured norm, never above the bound.
     """
     f = np.abs(_as_1d(factors))[::-1]  # j = 1 .. k: most recent first
     k = len(f)
     lag = k if lag is None else int(lag)
     name = _cell_name(cell)
-    symbol = FACTOR_NAMES.get(cell, "factor")
+    symbol = rnn_factor_name(nonlinearity) if cell == "rnn" else FACTOR_NAMES.get(cell, "factor")
     layout = style.base_layout(
-        f"Why: {name}'s gradient {lag} step{'s' if lag != 1 else ''} back is a product of "
-        f"{k} factor{'s' if k != 1 else ''} {symbol}",
-        height=420,
+        f"Why: {name}'s gradient {lag} step{'s' if lag != 1 else ''} back is at most the "
+        f"product of {k} factor{'s' if k != 1 else ''} {symbol}",
+        height=440,
         font_size=_font_size(presentation),
     )
-    layout["margin"] = {"l": 80, "r": 30, "t": 70, "b": 110}
+    layout["margin"] = {"l": 80, "r": 30, "t": 70, "b": 130}
     if k == 0:
         layout["annotations"] = [
             {"text": "lag 0: no step to cross, the product is 1", "showarrow": False,
@@ -615,12 +672,23 @@ def why_factors(
         return go.Figure(layout=layout)
     with np.errstate(divide="ignore", invalid="ignore"):
         running = np.cumsum(np.log10(f))  # log10 of the running product: 0 -> -inf, no underflow
-    total = float(running[-1])
     shown = 10.0 ** np.clip(np.nan_to_num(running, nan=np.nan, posinf=300, neginf=-300), -300, 300)
     product_text = [_fmt_log10(r) if not math.isnan(r) else "NaN" for r in running.tolist()]
     bars, _, capped = _log_series(f, 1e-300)
     data = _why_traces(f, bars, shown, product_text, cell=cell, symbol=symbol)
-    product = "NaN" if math.isnan(total) else _fmt_log10(total)
+    notes = ["overflow: factors ≥ 10¹⁰⁰ drawn at 10¹⁰⁰"] if np.any(capped) else []
+    label = f"product = {product_text[-1]}"
+    if measured is not None:
+        trace, more = _measured_trace(measured, k, _why_floor(f, shown, measured))
+        data.insert(2, trace)
+        notes += more
+        label = f"bound: product = {product_text[-1]} · measured = {trace.text[-1]}"
+    _why_layout(layout, k, label, notes, bars, shown, *data[2:3])
+    style.fit_title(layout, 60 if presentation else 80)
+    return go.Figure(data=data, layout=layout)
+
+
+def _why_layout(layout: dict, k: int, label: str, notes: list[str], *values) -> None:
     layout.update(
         xaxis={
             "title": {"text": "steps back j (1 = the last step)"},
@@ -628,28 +696,68 @@ def why_factors(
             "gridcolor": "#eee",
             "zeroline": False,
         },
-        yaxis=_log_yaxis("factor, product (log scale)", bars, shown),
+        yaxis=_log_yaxis("norm (log scale)", *(getattr(v, "y", v) for v in values)),
         hovermode="closest",
         bargap=0.15,
         legend={"orientation": "h", "y": -0.22, "x": 0.0},
         annotations=[
             {
-                "text": f"<b>product = {product}</b>",
+                "text": f"<b>{label}</b>",
                 "xref": "paper", "yref": "paper", "x": 1.0, "y": 1.0, "xanchor": "right",
                 "yanchor": "top", "showarrow": False, "bgcolor": "rgba(255,255,255,0.85)",
                 "bordercolor": "#111", "borderwidth": 1,
             }
-        ],
+        ] + _notes_annotation(notes),
     )  # fmt: skip
-    if np.any(capped):
-        layout["annotations"].append(
-            {
-                "text": "overflow: factors ≥ 10¹⁰⁰ drawn at 10¹⁰⁰", "xref": "paper",
-                "yref": "paper", "x": 0.0, "y": 1.0, "xanchor": "left", "showarrow": False,
-            }
-        )  # fmt: skip
-    style.fit_title(layout, 60 if presentation else 80)
-    return go.Figure(data=data, layout=layout)
+
+
+def why_summary(factors, measured, *, nonlinearity: str = "tanh", overflow_step=None) -> str:
+    """The why panel's sentences (plain text), computed from the run: the factor written for
+    the activation, the bound over the lag k = len(factors), and the measured norm beside it.
+
+    ``factors`` (k,) oldest first; ``measured`` the RNN's measured ‖∂h_{T−1}/∂h_t‖₂ with the
+    lag-k value at index −(k + 1) (the last entry lag 0; inf = overflow, NaN = not computed);
+    ``overflow_step`` the first step a state reached the 10¹⁰⁰ cap, if any.
+    """
+    f = np.abs(_as_1d(factors))
+    m = _as_1d(measured)
+    k = len(f)
+    diag, words = DERIVATIVES.get(nonlinearity, ("diag(act′(a_t))", "act′"))
+    diag = diag.replace("<sub>", "_").replace("</sub>", "")
+    first = (
+        f"Each bar is ‖{diag} W_hh‖₂, the most one step back can stretch the gradient "
+        f"({words}; γ = {1 if nonlinearity in DERIVATIVES else 'sup |act′|'})."
+    )
+    if k == 0:
+        return first + " At lag 0 there is no step to cross."
+    with np.errstate(divide="ignore"):
+        log_p = float(np.sum(np.log10(f)))
+    p = _fmt_log10(log_p) if not math.isnan(log_p) else "NaN"
+    steps = f"{k} step{'s' if k != 1 else ''}"
+    v = float(m[-(k + 1)]) if len(m) > k else math.nan
+    norm = f"‖∂h(T−1)/∂h(T−1−k)‖₂ at k = {k}"
+    if math.isnan(v):
+        got = f"the measured norm is computed for lags up to {len(m) - 1} only"
+    elif not math.isfinite(v) or v >= OVERFLOW:
+        where = f" at step {overflow_step}" if overflow_step is not None else ""
+        got = (
+            f"the measured {norm} overflowed: the states passed 10¹⁰⁰{where} and are clipped "
+            "there, so it is shown as overflow, not as a number"
+        )
+    else:
+        got = f"the measured {norm} is {style.fmt_grad(v)}"
+        ratio = math.log10(v) - log_p if v > 0 and math.isfinite(log_p) else math.nan
+        if ratio > -2.2e-4:  # within 0.05 %
+            got += ", equal to the bound to 3 digits: here the bound is tight"
+        elif math.isfinite(ratio):
+            got += f", {_fmt_log10(ratio)} times the bound"
+    if log_p < 0:
+        trend = "The bound is below 1, so the gradient has shrunk to at most that."
+    elif log_p > 0:
+        trend = "The bound is above 1: it allows growth but does not force it."
+    else:
+        trend = "The bound is exactly 1: the gradient cannot have grown."
+    return f"{first} Over {steps} their product is {p}, an upper bound; {got}. {trend}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -664,7 +772,7 @@ def _ratio_phrase(r: float) -> tuple[str, str]:
     if math.isinf(r) or r >= OVERFLOW:
         return "overflows", ""
     if r == 0:
-        return "keeps", "none"
+        return "keeps", "less than 10⁻³⁰⁰ (0 in floating point)"
     if r <= 1:
         return "keeps", style.fmt_grad(r)
     return "multiplies it by", style.fmt_grad(r)
@@ -682,7 +790,7 @@ def takeaway(curves: dict, lag: int | None = None) -> str:
     """
     arrs, T = _aligned(curves)
     if T == 0 or not arrs:
-        return "There is no gradient to compare yet."
+        return "Nothing to compare yet: the sequence is empty."
     if T == 1:
         return "With a single step there is no gap to cross: every cell keeps all of its gradient."
     whole = lag is None or int(lag) >= T
@@ -694,10 +802,10 @@ def takeaway(curves: dict, lag: int | None = None) -> str:
         name = f"the {_cell_name(c)}"
         end, old = float(v[-1]), float(v[T - 1 - k])
         if not math.isfinite(end) or end >= OVERFLOW:
-            clauses.append(f"{name} has no finite gradient at the last step")
+            clauses.append(f"{name} overflowed (its values passed 10¹⁰⁰)")
             continue
         if end == 0:
-            clauses.append(f"{name} has no gradient at the last step")
+            clauses.append(f"{name}'s gradient is exactly 0 already at the last step")
             continue
         with np.errstate(over="ignore", invalid="ignore"):
             r = float(np.float64(old) / np.float64(end)) if math.isfinite(old) else old

@@ -1,9 +1,10 @@
 """Vanishing gradients: the same sequence through RNN, GRU and LSTM, side by side."""
 
+import numpy as np
 import streamlit as st
 
 import ui
-from figures import gradients, style
+from figures import gradients
 from ui import charts, keys, state, texts
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
@@ -45,17 +46,34 @@ ui.chart(
     caption=gradients.HOW_TO_READ["gradient_vs_lag"],
 )  # fmt: skip
 verdict = "holds ✅" if cmp.bound_holds else "is violated ❌"
+act = "1 − h_t² (tanh′)" if cmp.nonlinearity == "tanh" else "[a_t > 0] (ReLU′)"
 rate = (
     "below 1, so the RNN's gradient must vanish at least geometrically"
-    if cmp.sigma_max < 1
-    else "above 1, so the bound allows growth: whether the gradient vanishes is decided by "
-    "the squashing (1 − h_t²) at each step, shown in the 'why' panel below"
+    if cmp.sigma_max < 1 - 1e-9
+    else "1, so the bound stays at 1 and allows no growth; whether the gradient vanishes is "
+    f"decided by the derivatives {act} at each step, shown in the 'why' panel below"
+    if cmp.sigma_max <= 1 + 1e-9
+    else "above 1, so the bound allows growth: whether the gradient vanishes or grows is "
+    f"decided by the derivatives {act} at each step, shown in the 'why' panel below"
 )
+where = (
+    f"cannot be checked here: every lag crosses a state clipped at 10¹⁰⁰ (the states "
+    f"overflowed from step {cmp.rnn_overflow} on)"
+    if np.all(np.isinf(cmp.curves["rnn"][:-1]))
+    else f"at every lag whose Jacobian does not cross a state clipped at 10¹⁰⁰ (the states "
+    f"overflowed from step {cmp.rnn_overflow} on)"
+    if cmp.rnn_overflow is not None
+    else "at every lag"
+)
+check = where if where.startswith("cannot") else f"{verdict} {where}"
 st.markdown(
-    f"**Theory for the RNN** (Pascanu, Mikolov & Bengio 2013): each step back multiplies the "
-    f"gradient by diag(act′) W_hh, so ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^k over k steps, with γ = 1 and "
-    f"σ_max(W_hh) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this bound (times the "
-    f"measure's own constant factor); for this run it {verdict} at every lag."
+    "**Theory for the RNN** "
+    + ui.md_escape(
+        "(Pascanu, Mikolov & Bengio 2013): each step back multiplies the "
+        f"gradient by the matrix diag({act}) W_hh, so ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^k over k steps, "
+        f"with γ = 1 and σ_max(W_hh) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this "
+        f"bound (times the measure's own constant factor); for this run it {check}."
+    )
 )
 
 st.subheader("Why: the paths the gradient takes")
@@ -73,19 +91,28 @@ with cols[1]:
         caption=gradients.HOW_TO_READ["path_split"],
     )  # fmt: skip
 T = len(cmp.rnn_factors)
+factor = gradients.rnn_factor_name(cmp.nonlinearity).replace("<sub>", "_").replace("</sub>", "")
 lag = ui.layout.page_control(
     lesson, keys.VG_WHY_LAG, st.slider, "Lag k for the RNN's product of local factors", 1,
     max(T - 1, 1), default=10, disabled=T < 2, coerce=lambda k: min(max(int(k), 1), max(T - 1, 1)),
-    help="The RNN's gradient k steps back is bounded by the product of the last k local "
-    "factors ‖diag(1 − h_t²) W_hh‖₂.",
+    help=f"The RNN's gradient k steps back is at most the product of the last k local factors "
+    f"{factor}: an upper bound, drawn beside the measured norm.",
 )  # fmt: skip
+measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
 ui.chart(
-    charts.comparison_figure("why_factors", lesson, lag=lag, presentation=lesson.present),
+    gradients.why_factors(
+        cmp.rnn_factors[T - lag :], cell="rnn", lag=lag, measured=measured[T - 1 - lag : T - 1],
+        nonlinearity=cmp.nonlinearity, presentation=lesson.present,
+    ),
     key=keys.VG_WHY,
     caption=gradients.HOW_TO_READ["why_factors"],
-)
-st.caption(
-    f"{style.CELL_NAMES['rnn']}: every step back multiplies the gradient by one of these factors; "
-    "when they are below 1 the product, and the gradient, vanish geometrically."
-)
+)  # fmt: skip
+st.markdown(
+    ui.md_escape(
+        gradients.why_summary(
+            cmp.rnn_factors[T - lag :], measured, nonlinearity=cmp.nonlinearity,
+            overflow_step=cmp.rnn_overflow,
+        )
+    )
+)  # fmt: skip
 ui.layout.comparison_downloads(cmp, lesson, key=keys.VG_DOWNLOADS)

@@ -426,10 +426,10 @@ def test_takeaway_edge_cases(curves):
     assert "lag 0" in gradients.takeaway(curves, 0)
     odd = {"rnn": np.r_[0.0, np.inf, np.nan, 1.0], "gru": np.r_[1.0, 1.0, 1.0, 0.0],
            "lstm": np.r_[2.0, 1.0, 1.0, 1.0]}  # fmt: skip
-    assert "RNN keeps none" in gradients.takeaway(odd, 3)
+    assert "RNN keeps less than 10⁻³⁰⁰" in gradients.takeaway(odd, 3)
     assert "RNN overflows" in gradients.takeaway(odd, 2)
     assert "RNN has no finite value" in gradients.takeaway(odd, 1)
-    assert "GRU has no gradient at the last step" in gradients.takeaway(odd, 3)
+    assert "GRU's gradient is exactly 0 already at the last step" in gradients.takeaway(odd, 3)
     assert "LSTM multiplies it by 2" in gradients.takeaway(odd, 3)
     assert gradients.takeaway({}, 3)  # no crash on nothing
 
@@ -589,3 +589,85 @@ def test_short_presentation_panels_keep_their_labels_apart(traces):
     for hm, note in zip(heatmaps(spec), spec["layout"]["annotations"], strict=True):
         assert len(hm["colorbar"]["tickvals"]) == 2  # the bar's two ends only
         assert note["text"].count("<br>") == 1  # "f_t forget gate" over its range note
+
+
+# --------------------------------------------------------------------------------------------
+# The why panel: the product of the factors' norms drawn as the bound it is
+# --------------------------------------------------------------------------------------------
+
+
+def _why_run(nl: str, scale: float, seed: int = 0, steps: int = 150):
+    """An identity-initialised RNN (vanishing 0.1, neutral 1, exploding 10) and the panel's
+    inputs: factors, the measured norms (inf where a state overflowed, as ui.compute marks
+    them) and the first overflowed step."""
+    params = engine.init_params(
+        "rnn", 3, 6, seed=seed, recurrent_init="identity", recurrent_scale=scale
+    )
+    rng = np.random.default_rng(seed)
+    xs = np.abs(rng.standard_normal((steps, 3)))
+    tr = engine.forward("rnn", params, xs, h0=rng.uniform(0, 1, 6), nonlinearity=nl)
+    capped = np.any(np.abs(tr.h) >= engine.cells.STATE_LIMIT, axis=-1)
+    measured = np.array(engine.jacobian_norms(tr, "h"))
+    after = np.r_[np.cumsum(capped[::-1])[::-1][1:] > 0, False]
+    measured[after] = np.inf
+    first = int(np.flatnonzero(capped)[0]) if capped.any() else None
+    return theory.rnn_local_factors(tr), measured, first
+
+
+REGIMES = [(nl, s) for nl in ("tanh", "relu") for s in (0.1, 1.0, 10.0)]
+
+
+@pytest.mark.parametrize(("nl", "scale"), REGIMES)
+def test_why_factors_draws_measured_under_the_bound(nl, scale):
+    factors, measured, _ = _why_run(nl, scale)
+    T, k = len(factors), 12
+    spec = wire(
+        gradients.why_factors(factors[T - k :], cell="rnn", lag=k,
+                              measured=measured[T - 1 - k : T - 1], nonlinearity=nl)
+    )  # fmt: skip
+    names = [d["name"] for d in spec["data"]]
+    bound = next(d for d in spec["data"] if d["name"].startswith("bound"))
+    meas = next(d for d in spec["data"] if d["name"].startswith("measured"))
+    assert "product of the factors' norms ≥ the gradient" in bound["name"], names
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    b, m = decode(bound["y"]), decode(meas["y"])
+    if np.isinf(measured[T - 1 - k : T - 1]).any():  # overflow: drawn at the cap and named
+        assert "overflow" in meas["name"] and np.all(m == gradients.OVERFLOW)
+    else:
+        assert np.all(m <= b * (1 + 1e-9))
+    title = spec["layout"]["title"]["text"]
+    assert "at most" in title and "is a product" not in title
+    diag = "1 − h" if nl == "tanh" else "[a<sub>t</sub> > 0]"
+    assert diag in title and diag in spec["data"][0]["name"]
+    if nl == "relu":
+        assert "1 − h" not in json.dumps(spec, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("nl", "scale"), REGIMES)
+@pytest.mark.parametrize("k", [1, 10, 120])
+def test_why_summary_is_true_for_the_run(nl, scale, k):
+    factors, measured, first = _why_run(nl, scale)
+    T = len(factors)
+    text = gradients.why_summary(factors[T - k :], measured, nonlinearity=nl, overflow_step=first)
+    sentences = [s for s in re.split(r"(?<=\.) ", text) if s]
+    assert "no gradient" not in text and "surviving share" not in text
+    assert "upper bound" in text
+    derivative = "1 − h_t²" if nl == "tanh" else "ReLU′(a_t) = [a_t > 0]"
+    assert derivative in sentences[0]
+    if nl == "relu":
+        assert all("1 − h" not in s and "tanh" not in s for s in sentences)
+    v = measured[T - 1 - k]
+    if np.isinf(v):
+        assert "overflow" in text and f"step {first}" in text
+    else:
+        assert f"is {style.fmt_grad(float(v))}" in text
+    log_p = float(np.sum(np.log10(factors[T - k :])))
+    assert ("below 1" in text) == (log_p < 0) and ("above 1" in text) == (log_p > 0)
+
+
+def test_why_texts_never_call_the_bound_the_gradient():
+    texts = [gradients.HOW_TO_READ["why_factors"], gradients.BOUND_NAME]
+    for t in texts:
+        assert "surviving share" not in t and "is a product" not in t
+    assert "upper bound" in gradients.HOW_TO_READ["why_factors"]
+    assert "measured" in gradients.MEASURED_NAME

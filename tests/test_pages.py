@@ -404,3 +404,16 @@ def test_every_page_offers_csv_and_json_but_not_when_presenting(page):
     at.toggle(key="w_present").set_value(True).run()
     assert_clean(at)
     assert not at.get("download_button")
+
+
+def test_vanishing_gradients_names_an_exploding_relu_rnn_as_overflow():
+    query = {"act": "relu", "init": "identity", "scale": "10", "preset": "Impulse", "T": "200"}
+    at = open_page("pages/3_Vanishing_gradients.py", query)
+    assert_clean(at)
+    text = all_text(at)
+    assert "no gradient" not in text.lower()
+    assert "overflow" in text and "1 − h" not in text
+    why = chart_by_title(at, "Why:")
+    names = [d["name"] for d in why["data"]]
+    assert any(n.startswith("measured") and "overflow" in n for n in names), names
+    assert any(n.startswith("bound") for n in names), names

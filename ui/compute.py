@@ -16,6 +16,7 @@ import streamlit as st
 
 import engine
 from engine import inputs, theory
+from engine.cells import STATE_LIMIT
 from engine.inputs import Sequence
 
 from .state import Lesson
@@ -131,6 +132,9 @@ class Comparison:
     lstm_path: dict  # {"total": (n,), "path": (n,)}: ‖dL/dc_t‖ and its cell-state path
     gru_path: dict  # {"total": (n,), "path": (n,)}: ‖dL/dh_t‖ and its direct path
     rnn_factors: np.ndarray  # (T,) the RNN's local factors ‖diag(act') W_hh‖₂
+    rnn_measured: np.ndarray  # (m,) measured ‖∂h_{T-1}/∂h_t‖₂ of the RNN, the last m steps
+    rnn_overflow: int | None  # the first step an RNN state reached the 1e100 cap, if any
+    nonlinearity: str  # the RNN's activation, "tanh" or "relu"
     first: int  # the first timestep the curves cover (0 unless Jacobians were truncated)
     labels: tuple[str, ...]
 
@@ -139,6 +143,23 @@ def jacobian_lags(T: int, H: int) -> int:
     """How many steps back the three cells' exact Jacobians fit in the budget."""
     per_step = 8 * 2 * H**3  # G = 1 + 3 + 4 blocks, a multiply-add each
     return int(min(T, max(50, JACOBIAN_BUDGET // per_step)))
+
+
+def overflow_lags(trace, measure: str, first: int) -> np.ndarray:
+    """(T - first,) True where the RNN's value for that step crosses a state clipped at the
+    engine's 1e100 cap (overflow): there the clipped derivative reads 0, so the number is
+    replaced by inf and drawn and named as overflow, never as a vanished gradient."""
+    capped = np.any(np.abs(trace.h) >= STATE_LIMIT, axis=-1)  # (T,)
+    after = np.zeros(len(capped), dtype=bool)  # any capped state among the steps s > t
+    after[:-1] = np.cumsum(capped[::-1])[::-1][1:] > 0
+    mask = after | capped if measure == "x" else after  # ∂h/∂x_t also crosses step t itself
+    return mask[first:]
+
+
+def _honest(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    out = np.array(values, dtype=np.float64)
+    out[mask] = np.inf
+    return out
 
 
 @st.cache_data(**CACHE)
@@ -165,7 +186,16 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
         "bptt": float(np.linalg.norm(theory.last_step_seed(rnn)[-1])),  # ‖dL/dh_T‖
     }[measure]
     bound = theory.pascanu_bound(rnn)[first:] * factor
-    holds = bool(np.all(curves["rnn"] <= bound * (1 + 1e-9)))
+    over = overflow_lags(rnn, measure, first)
+    holds = bool(np.all(curves["rnn"][~over] <= bound[~over] * (1 + 1e-9)))
+    curves["rnn"] = _honest(curves["rnn"], over)
+    first_h = T - jacobian_lags(T, H)
+    measured = (
+        curves["rnn"]
+        if measure == "h"
+        else engine.jacobian_norms(rnn, "h", max_lag=T - 1 - first_h)
+    )
+    capped = np.flatnonzero(np.any(np.abs(rnn.h) >= STATE_LIMIT, axis=-1))
     lstm_split = theory.lstm_cell_path(runs["lstm"].trace, runs["lstm"].grads)
     gru_split = theory.gru_direct_path(runs["gru"].trace, runs["gru"].grads)
 
@@ -176,6 +206,8 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
         curves=curves, extra=extra, bound=bound, sigma_max=sigma,
         bound_holds=holds, lstm_path=norms(lstm_split), gru_path=norms(gru_split),
         rnn_factors=theory.rnn_local_factors(rnn), first=first, labels=runs["rnn"].labels,
+        rnn_measured=_honest(measured, overflow_lags(rnn, "h", T - len(measured))),
+        rnn_overflow=int(capped[0]) if capped.size else None, nonlinearity=rnn.nonlinearity,
     )  # fmt: skip
 
 
