@@ -678,14 +678,25 @@ def why_factors(
     data = _why_traces(f, bars, shown, product_text, cell=cell, symbol=symbol)
     notes = ["overflow: factors ≥ 10¹⁰⁰ drawn at 10¹⁰⁰"] if np.any(capped) else []
     label = f"product = {product_text[-1]}"
-    if measured is not None:
-        trace, more = _measured_trace(measured, k, _why_floor(f, shown, measured))
+    if measured is not None:  # its overflow and floor are flagged in its legend name
+        trace, _ = _measured_trace(measured, k, _why_floor(f, shown, measured))
         data.insert(2, trace)
-        notes += more
         label = f"bound: product = {product_text[-1]} · measured = {trace.text[-1]}"
     _why_layout(layout, k, label, notes, bars, shown, *data[2:3])
     style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout)
+
+
+def _why_yaxis(*values) -> dict:
+    """The log axis with room above the data for the label and below it for the bar values."""
+    axis = _log_yaxis("norm (log scale)", *values)
+    a = np.abs(np.concatenate([_as_1d(v) for v in values]))
+    a = a[np.isfinite(a) & (a > 0)]
+    if a.size:
+        lo, hi = math.log10(float(a.min())), math.log10(float(a.max()))
+        span = max(hi - lo, 1.0)
+        axis["range"] = [lo - 0.15 * span, hi + 0.2 * span]  # bar labels below the lines
+    return axis
 
 
 def _why_layout(layout: dict, k: int, label: str, notes: list[str], *values) -> None:
@@ -696,7 +707,7 @@ def _why_layout(layout: dict, k: int, label: str, notes: list[str], *values) -> 
             "gridcolor": "#eee",
             "zeroline": False,
         },
-        yaxis=_log_yaxis("norm (log scale)", *(getattr(v, "y", v) for v in values)),
+        yaxis=_why_yaxis(*(getattr(v, "y", v) for v in values)),
         hovermode="closest",
         bargap=0.15,
         legend={"orientation": "h", "y": -0.22, "x": 0.0},
