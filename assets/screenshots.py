@@ -17,10 +17,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
-]  # fmt: skip
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from conftest import CHROMIUM_FLAGS as FLAGS  # noqa: E402  (the browser tests' flags)
+
 SHOTS = {  # name: (link, viewport); a tall viewport shows the whole page (Streamlit scrolls
     # its own container, so a "full page" screenshot would stop at the window's height)
     "home": ("", (1600, 1500)),

@@ -41,7 +41,6 @@ import argparse
 import os
 import platform
 import re
-import shutil
 import statistics
 import sys
 import time
@@ -52,22 +51,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as c  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+from conftest import CHROMIUM_FLAGS, chromium_path  # noqa: E402  (the browser tests' own)
+
 FPS_TARGET, SIZE_TARGET = 20.0, 2_000_000
 CASES = [
     ("defaults", {}),
     ("T=2000 (Impulse)", {"preset": "Impulse", "T": "2000"}),
 ]
 VIEWPORT = {"width": 1366, "height": 768}
-CHROMIUM_FLAGS = [  # the browser tests' flags (tests/browser/conftest.py)
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-quic",
-]
 LOAD_MS = 120_000
 PLAY = "button.gs-play"
 COUNTER = ".gs-counter"
@@ -129,11 +121,12 @@ class NoComponent(RuntimeError):
 
 
 def chromium() -> str:
-    for name in ("chromium", "chromium-browser"):
-        found = shutil.which(name)
-        if found:
-            return found
-    raise SystemExit("chromium is not installed (apt-get install chromium): no browser to measure")
+    found = chromium_path()
+    if found is None:
+        raise SystemExit(
+            "chromium is not installed (apt-get install chromium): no browser to measure"
+        )
+    return found
 
 
 def wait_drawn(page) -> None:
