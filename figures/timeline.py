@@ -292,9 +292,4 @@ def _legend(trace, mode, decades, present) -> list[dict]:
     return out  # fmt: skip
 
 
-def step_source(cell: str, mode: str) -> str:
-    """The engine's readable step function behind the picture ("Show the code")."""
-    return explain.step_source(cell, mode)
-
-
-__all__ = ["grad_decades", "step_source", "timeline_data"]
+__all__ = ["grad_decades", "timeline_data"]

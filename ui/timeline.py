@@ -108,9 +108,10 @@ def show(lesson: Lesson, run) -> None:
     key = compute.model_key(lesson, lesson.cell)
     data = dict(_data(key, csv_upload(), unit, lesson.mode, _anchor(T, step), lesson.present))
     ident = repr((key, unit, lesson.mode, lesson.present, tuple(data["frames"])))
+    digest = hashlib.sha1(ident.encode()).hexdigest()
     data.update(
-        key=hashlib.sha1(ident.encode()).hexdigest()[:16],
-        uid=hashlib.sha1(ident.encode()).hexdigest()[:8],
+        key=digest[:16],  # the run the browser holds: a new one rebuilds the timeline
+        uid=digest[:8],  # unique SVG ids (arrow markers) per timeline
         step=step, present=lesson.present, caption=CAPTION[lesson.mode],
         stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
