@@ -156,6 +156,7 @@ def init_params(
     recurrent_init: str = "uniform",
     recurrent_scale: float = 1.0,
     forget_bias: float | None = None,
+    update_bias: float | None = None,
     zero_bias: bool = False,
 ) -> dict:
     """Parameters in PyTorch's names and layout, deterministic for a given seed.
@@ -176,8 +177,12 @@ def init_params(
     forget_bias : float or None
         LSTM only: the forget gate's total bias (``bias_ih`` f-block set to it, ``bias_hh``
         f-block to 0). None keeps PyTorch's uniform draw.
+    update_bias : float or None
+        GRU only: the update gate's total bias (``bias_ih`` z-block set to it, ``bias_hh``
+        z-block to 0). Large values keep z_t near 1, so h_t ≈ h_{t-1}: the state is kept.
+        None keeps PyTorch's uniform draw.
     zero_bias : bool
-        All biases zero (applied before ``forget_bias``).
+        All biases zero (applied before ``forget_bias`` and ``update_bias``).
 
     Returns
     -------
@@ -191,10 +196,12 @@ def init_params(
     D, H = int(input_size), int(hidden_size)
     if D < 1 or H < 1:
         raise InputError("The input size and the hidden size must both be at least 1.")
-    if not np.isfinite(recurrent_scale) or (
-        forget_bias is not None and not np.isfinite(forget_bias)
+    if not np.isfinite(recurrent_scale) or any(
+        b is not None and not np.isfinite(b) for b in (forget_bias, update_bias)
     ):
-        raise InputError("The recurrent scale and the forget bias must be finite numbers.")
+        raise InputError(
+            "The recurrent scale, the forget bias and the update bias must be finite numbers."
+        )
     G = len(GATES[cell])
     k = 1.0 / np.sqrt(H)
     rng = np.random.default_rng(seed)
@@ -212,6 +219,9 @@ def init_params(
         params["bias_hh"][:] = 0.0
     if cell == "lstm" and forget_bias is not None:
         params["bias_ih"][H : 2 * H] = forget_bias
+        params["bias_hh"][H : 2 * H] = 0.0
+    if cell == "gru" and update_bias is not None:  # gate order r, z, n: z is the second block
+        params["bias_ih"][H : 2 * H] = update_bias
         params["bias_hh"][H : 2 * H] = 0.0
     return params
 

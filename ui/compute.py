@@ -47,8 +47,9 @@ def input_key(lesson: Lesson) -> Lesson:
     """The lesson with everything that does not change the input sequence set to defaults."""
     return dataclasses.replace(
         lesson,
-        cell="lstm", H=16, init="uniform", scale=1.0, forget_bias=1.0, activation="tanh",
-        measure="x", step=0, unit=0, mode="forward", present=False,
+        cell="lstm", H=16, init="uniform", scale=1.0, forget_bias=1.0, update_bias=0.0,
+        activation="tanh", measure="x", step=0, unit=0, mode="forward", present=False,
+        label_column=lesson.label_column if lesson.source == "csv" else "auto",
         text=lesson.text if lesson.source == "text" else "",
         numbers=lesson.numbers if lesson.source == "numbers" else "",
     )  # fmt: skip
@@ -60,6 +61,7 @@ def model_key(lesson: Lesson, cell: str) -> Lesson:
         input_key(lesson),
         cell=cell, H=lesson.H, init=lesson.init, scale=lesson.scale,
         forget_bias=lesson.forget_bias if cell == "lstm" else 1.0,
+        update_bias=lesson.update_bias if cell == "gru" else 0.0,
         activation=lesson.activation if cell == "rnn" else "tanh",
     )  # fmt: skip
 
@@ -82,11 +84,19 @@ def _sequence(key: Lesson, csv_text: str | None) -> tuple[Sequence, int]:
     else:
         if not csv_text:
             raise engine.InputError("Upload a CSV file first (one row per step).")
-        seq = inputs.parse_csv(csv_text, limits=CSV_LIMITS)
+        seq = inputs.parse_csv(
+            csv_text, label_column=csv_label_column(key.label_column), limits=CSV_LIMITS
+        )
     full = seq.T
     if full > key.T:  # only the first T steps are used
         seq = dataclasses.replace(seq, values=seq.values[: key.T], labels=seq.labels[: key.T])
     return seq, full
+
+
+def csv_label_column(choice: str) -> str | None:
+    """The lesson's label-column choice as :func:`engine.inputs.parse_csv` takes it: ``"auto"``,
+    ``"none"`` (every column a feature) or a column's header name."""
+    return None if choice == "none" else choice
 
 
 def sequence(lesson: Lesson, csv_text: str | None = None) -> tuple[Sequence, int]:
@@ -101,6 +111,7 @@ def params_for(lesson: Lesson, cell: str, D: int) -> dict:
     return engine.init_params(
         cell, D, lesson.H, seed=lesson.seed, recurrent_init=lesson.init,
         recurrent_scale=lesson.scale, forget_bias=lesson.forget_bias if cell == "lstm" else None,
+        update_bias=lesson.update_bias if cell == "gru" else None,
     )  # fmt: skip
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 import streamlit as st
 
 from engine.inputs import NUMERIC_PRESETS, PRESETS
@@ -46,6 +48,7 @@ def input_panel() -> None:
         )
         if upload is not None:  # the server refuses files over server.maxUploadSize (1 MB)
             st.session_state[session.CSV] = upload.getvalue()
+        _label_column_choice(sb)
     if is_text:
         cols = sb.columns(2)
         session.bind("tokens", cols[0].radio, "Tokens", state.TOKEN_UNITS, help=HELP["tokens"])
@@ -57,6 +60,33 @@ def input_panel() -> None:
     session.bind(
         "T", sb.number_input, "Steps T", min_value=1, max_value=state.MAX_T, step=1,
         help=HELP["T"], coerce=_clamp(1, state.MAX_T),
+    )  # fmt: skip
+
+
+LABEL_CHOICES = {"auto": "Automatic (time, t, step, index)", "none": "None: all are features"}
+
+
+def csv_header(data: bytes | None) -> list[str]:
+    """The cells of an uploaded CSV file's first row (empty when there is none or it is not
+    text): the columns a learner can pick as step labels."""
+    if not data:
+        return []
+    try:
+        first = data[:20000].decode("utf-8-sig").splitlines()[0]
+    except (UnicodeDecodeError, IndexError):
+        return []
+    names = next(csv.reader([first]), [])
+    return [n.strip() for n in names if n.strip() and n.strip() not in LABEL_CHOICES][:64]
+
+
+def _label_column_choice(sb) -> None:
+    options = list(LABEL_CHOICES) + csv_header(st.session_state.get(session.CSV))
+    current = session.value("label_column")
+    if current not in options:  # a link's column name, before its file is uploaded again
+        options.append(current)
+    session.bind(
+        "label_column", sb.selectbox, "Step labels from column", options,
+        format_func=lambda v: LABEL_CHOICES.get(v, v), help=HELP["label_column"],
     )  # fmt: skip
 
 
@@ -87,6 +117,11 @@ def cell_panel(*, choose_cell: bool) -> None:
         session.bind(
             "forget_bias", sb.slider, "LSTM forget bias", -10.0, 10.0, step=0.5,
             help=HELP["forget_bias"],
+        )  # fmt: skip
+    if not choose_cell or cell == "gru":
+        session.bind(
+            "update_bias", sb.slider, "GRU update bias", -10.0, 10.0, step=0.5,
+            help=HELP["update_bias"],
         )  # fmt: skip
     if not choose_cell or cell == "rnn":
         session.bind(

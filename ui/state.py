@@ -38,6 +38,7 @@ MEASURE_LABELS = {
 }
 MODES = ("forward", "backward")
 MAX_URL_TEXT = 2000  # characters of text or numbers carried in a shared link
+MAX_FREE_TEXT = {"label_column": 100, "trained": 300}  # other free-text fields, in characters
 MAX_T = 2000
 MAX_H = 256
 
@@ -51,6 +52,7 @@ class Lesson:
     text: str = "The cat sat on the mat because it was tired"
     numbers: str = "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0"
     tokens: str = "words"
+    label_column: str = "auto"
     encoding: str = "onehot"
     dim: int = 16
     T: int = 40
@@ -60,12 +62,14 @@ class Lesson:
     init: str = "uniform"
     scale: float = 1.0
     forget_bias: float = 1.0
+    update_bias: float = 0.0
     activation: str = "tanh"
     measure: str = "x"
     step: int = 0
     unit: int = 0
     mode: str = "forward"
     present: bool = False
+    trained: str = ""
 
 
 DEFAULT = Lesson()
@@ -89,6 +93,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "seed": (0, 2**31 - 1),
     "scale": (0.0, 10.0),
     "forget_bias": (-10.0, 10.0),
+    "update_bias": (-10.0, 10.0),
     "step": (0, MAX_T - 1),
     "unit": (0, MAX_H - 1),
 }
@@ -139,7 +144,11 @@ def _coerce(name: str, raw: Any) -> tuple[Any, str | None]:
             else f"{name}={_short(raw)} is out of range: using {kind(clamped)}"
         )
         return kind(clamped), notice
-    return str(raw), None
+    value = " ".join(str(raw).split())
+    limit = MAX_FREE_TEXT.get(name)
+    if limit is not None and len(value) > limit:
+        return default, f"{name} is longer than {limit} characters: using {default!r}"
+    return value, None
 
 
 def _short(v: Any) -> str:
@@ -162,7 +171,14 @@ def clean(values: dict[str, Any], base: Lesson = DEFAULT) -> tuple[Lesson, list[
 
 
 # Short URL names: a shared link stays readable.
-_URL_NAMES = {"forget_bias": "fb", "activation": "act", "encoding": "enc", "present": "present"}
+_URL_NAMES = {
+    "forget_bias": "fb",
+    "update_bias": "ub",
+    "activation": "act",
+    "encoding": "enc",
+    "present": "present",
+    "label_column": "labels",
+}
 _FROM_URL = {v: k for k, v in _URL_NAMES.items()}
 
 
@@ -202,12 +218,14 @@ def from_query(query: dict[str, str]) -> tuple[Lesson, list[str]]:
 VIEW_FIELDS = ("step", "unit", "mode", "present")
 """Fields that choose what is looked at, not what is computed: left out of :func:`settings`."""
 _INPUT_CONTENT = ("preset", "text", "numbers")
-_SETTINGS_ORDER = ("cell", "H", "seed", "init", "scale", "forget_bias", "activation", "source")
+_SETTINGS_ORDER = (
+    "cell", "H", "seed", "init", "scale", "forget_bias", "update_bias", "activation", "source",
+)  # fmt: skip
 
 
 def settings(lesson: Lesson, *, measure: bool = False) -> dict[str, Any]:
     """Every setting that determines the computed numbers, defaults included (for exports):
-    cell, H, seed, init, scale, forget_bias, activation, the input ``source`` and its
+    cell, H, seed, init, scale, forget_bias, update_bias, activation, the input ``source`` and its
     ``input`` (the preset's name, the text, the numbers, or ``"csv upload"``), tokens,
     encoding, dim, T, any further lesson field, and ``measure`` when asked for."""
     content = {

@@ -36,6 +36,10 @@ HELP = {
     "above 1 they can explode.",
     "forget_bias": "LSTM only: the bias of the forget gate. Large values keep f_t near 1, so "
     "the cell state (and its gradient) is carried far.",
+    "update_bias": "GRU only: the bias of the update gate z. Large values keep z_t near 1, so "
+    "h_t ≈ h_{t−1}: the state (and its gradient) is carried far. 0 leaves z_t near 0.5.",
+    "label_column": "Which column labels the steps instead of being a feature. Automatic: a "
+    "first column named time, t, step or index. None: every column is a feature.",
     "activation": "Vanilla RNN only: tanh (bounded) or ReLU (unbounded, can explode).",
     "measure": "Which gradient to plot against the lag.",
     "unit": "Which hidden unit the equations and the diagram show.",
