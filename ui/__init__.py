@@ -3,6 +3,7 @@
 Imports flow one way: engine -> figures -> ui -> pages.
 """
 
+from . import runtime  # noqa: F401 - first: one BLAS thread however the app was started
 from .layout import (
     chart,
     compare_or_stop,
