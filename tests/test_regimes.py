@@ -1,0 +1,126 @@
+"""The regime lessons: valid settings, and each text's claims checked against the engine."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import engine
+from engine import inputs, theory
+from engine.cells import STATE_LIMIT
+from engine.lessons import REGIMES, sigmoid_power
+from figures import gradients
+from ui import compute, keys, state
+from ui.state import Lesson
+
+
+def lesson_of(name: str, **changes) -> Lesson:
+    return dataclasses.replace(Lesson(**REGIMES[name].settings), **changes)
+
+
+def trace_of(lesson: Lesson, cell: str | None = None) -> engine.Trace:
+    """The lesson's run built from the engine directly (the app's parameters for its knobs)."""
+    cell = cell or lesson.cell
+    assert lesson.source == "preset" and lesson.preset in inputs.NUMERIC_PRESETS
+    seq = inputs.preset(lesson.preset, steps=lesson.T, seed=lesson.seed)
+    params = compute.params_for(lesson, cell, seq.D)
+    act = lesson.activation if cell == "rnn" else "tanh"
+    return engine.forward(cell, params, seq.values, nonlinearity=act)
+
+
+@pytest.mark.parametrize("name", list(REGIMES))
+def test_each_regime_is_a_full_valid_lesson_and_survives_its_link(name):
+    regime = REGIMES[name]
+    lesson = Lesson(**regime.settings)
+    # every setting is in range: cleaning changes nothing and reports nothing
+    assert state.clean(dict(regime.settings)) == (lesson, [])
+    for field in ("cell", "activation", "init", "scale", "forget_bias", "update_bias", "H", "T"):
+        assert field in regime.settings, f"{name} does not set {field}"
+    # the link carries the whole lesson
+    assert state.from_query(state.to_query(lesson)) == (lesson, [])
+    assert keys.page(regime.page).label == regime.page
+    assert (
+        regime.title
+        and regime.reference
+        and regime.reference.split(" (")[0] in (regime.explanation + " " + regime.reference)
+    )
+    assert "<" not in regime.explanation and "<" not in regime.title  # plain text
+    with pytest.raises(TypeError):
+        regime.settings["scale"] = 2.0  # read-only: the app cannot change a regime by accident
+
+
+def test_exploding_grows_by_the_scale_per_step_and_meets_the_bound():
+    lesson = lesson_of("exploding")
+    trace = trace_of(lesson)
+    norms = engine.jacobian_norms(trace, "h")[::-1]  # lag 0, 1, 2, ...
+    k = np.arange(len(norms))
+    # ‖∂h_T/∂h_t‖ = 1.5^k at every lag, as the text says
+    np.testing.assert_allclose(norms, lesson.scale**k, rtol=1e-12)
+    # and equals the Pascanu bound (γ σ_max)^k = 1.5^k
+    np.testing.assert_allclose(norms, theory.pascanu_bound(trace)[::-1], rtol=1e-12)
+    assert f"{lesson.scale**lesson.T / lesson.scale:.1e}".startswith("7.4")
+    assert "7.4×10⁶" in REGIMES["exploding"].explanation
+
+
+def test_exploding_overflows_past_the_lag_the_text_names_and_the_app_says_overflow():
+    lesson = lesson_of("exploding", T=600)
+    trace = trace_of(lesson)
+    capped = np.flatnonzero(np.any(trace.h >= STATE_LIMIT, axis=-1))
+    # the states pass 10^100 at the step 1.5^k passes it (k = 568), as the text says
+    assert "k = 568" in REGIMES["exploding"].explanation
+    assert capped.size and abs(int(capped[0]) - 568) <= 2
+    cmp = compute.compare(lesson)
+    rnn = cmp.curves["rnn"]
+    # the app's curve names the overflow: infinite, never a zero or a small number
+    assert np.all(np.isinf(rnn[:-1])) and not np.any(rnn == 0)
+    sentence = gradients.takeaway(cmp.curves, None)
+    assert "overflow" in sentence and "vanish" not in sentence and "0 in floating" not in sentence
+
+
+def test_identity_relu_keeps_the_norm_at_one_at_every_lag():
+    lesson = lesson_of("identity_relu")
+    trace = trace_of(lesson)
+    norms = engine.jacobian_norms(trace, "h")
+    assert len(norms) == lesson.T == 200
+    np.testing.assert_allclose(norms, 1.0, rtol=0, atol=1e-12)  # held at 1, 199 steps back
+    np.testing.assert_allclose(theory.pascanu_bound(trace), 1.0, atol=1e-12)  # and tight
+    assert np.any(np.all(trace.h > 0, axis=0)), "some unit stays active throughout"
+
+
+def test_lstm_carousel_holds_f_near_one_and_carries_the_cell_gradient():
+    lesson = lesson_of("lstm_carousel")
+    trace = trace_of(lesson)
+    f = trace.gates["f"]
+    assert f.min() > 0.99 and abs(f.mean() - sigmoid_power(lesson.forget_bias, 1)) < 2e-3
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    split = theory.lstm_cell_path(trace, grads)
+    k = lesson.T - 1
+    carried = theory.forget_products(trace)[0].mean()  # Π f over the 39 steps, unit mean
+    assert abs(carried - sigmoid_power(lesson.forget_bias, k)) < 0.02  # "about 0.91"
+    # the carousel's own recursion: dc_{t-1} path = f_t ⊙ dc_t path, exactly
+    np.testing.assert_allclose(split["path"][:-1], split["path"][1:] * f[1:], rtol=1e-12)
+    total = np.linalg.norm(grads.c, axis=-1)
+    assert total[0] >= 0.5 * total[-1], "‖dL/dc_t‖ does not vanish"
+    # the default bias +1: the carried part falls to about σ(1)^39 (within a factor 10)
+    default = trace_of(dataclasses.replace(lesson, forget_bias=1.0))
+    ratio = theory.forget_products(default)[0].mean() / sigmoid_power(1.0, k)
+    assert 0.1 < ratio < 10
+
+
+def test_gru_with_update_bias_keeps_its_state_and_the_rnn_does_not():
+    lesson = lesson_of("gru_keeping")
+    trace = trace_of(lesson)
+    z = trace.gates["z"]
+    assert z.min() > 0.99 and abs(z.mean() - sigmoid_power(lesson.update_bias, 1)) < 2e-3
+    k = lesson.T - 1
+    assert abs(theory.update_products(trace)[0].mean() - sigmoid_power(6.0, k)) < 0.02
+    gru = engine.jacobian_norms(trace, "h")
+    rnn = engine.jacobian_norms(trace_of(lesson, "rnn"), "h")
+    assert gru.min() > 0.5, "‖∂h_T/∂h_t‖ stays near 1"
+    assert rnn[0] < 1e-3, "while the RNN's vanishes"
+    # the default bias 0: the direct path keeps about 0.5^39 (within a factor 10)
+    default = trace_of(dataclasses.replace(lesson, update_bias=0.0))
+    ratio = theory.update_products(default)[0].mean() / sigmoid_power(0.0, k)
+    assert 0.1 < ratio < 10
