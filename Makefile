@@ -11,7 +11,7 @@ ADDRESS ?= localhost
 # One BLAS thread per process for the app, the tests and the benchmarks.
 export OPENBLAS_NUM_THREADS ?= 1
 
-.PHONY: run test test-fast bench lint screenshots clean
+.PHONY: run serve stop test test-fast bench lint screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,20 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/pyth
 run: $(VENV)/.runtime  ## start the app on http://localhost:8501
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS)
 
+# `make serve REPLICAS=N PORT=P [ADDRESS=0.0.0.0]`: N app processes (default: one per core)
+# behind HAProxy on ADDRESS:PORT; Ctrl-C or `make stop` stops them all (deploy/serve.py).
+REPLICAS ?=
+
+serve: $(VENV)/.runtime  ## N replicas behind HAProxy on http://localhost:8501
+	@if ! command -v haproxy >/dev/null && [ ! -x /usr/sbin/haproxy ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq --no-install-recommends haproxy >/dev/null \
+	    || { apt-get update -qq && apt-get install -y -qq --no-install-recommends haproxy >/dev/null; }; \
+	  else echo "haproxy is missing: run  sudo apt-get install -y haproxy"; exit 1; fi; fi
+	$(BIN)/python deploy/serve.py --port $(PORT) --address $(ADDRESS) $(if $(REPLICAS),--replicas $(REPLICAS))
+
+stop:  ## stop `make serve` (every serve running, or the one on PORT=P)
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) deploy/serve.py --stop $(if $(filter command line,$(origin PORT)),--port $(PORT))
+
 test: $(VENV)/.dev  ## the whole suite: engine, figures, pages (AppTest), real browser
 	$(BIN)/python -m pytest
 
@@ -43,6 +57,8 @@ bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, trainin
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/train.py
 	$(BIN)/python bench/frontend.py
+	$(BIN)/python bench/profile.py
+	$(BIN)/python bench/replicas.py
 
 screenshots: $(VENV)/.dev  ## the README's screenshots of every page, in headless chromium
 	$(BIN)/python assets/screenshots.py

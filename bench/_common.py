@@ -241,37 +241,48 @@ class Server:
 # --------------------------------------------------------------------------------------------
 
 
-async def http_get(
-    port: int, path: str, cookie: str | None = None, timeout: float = 10.0
-) -> tuple[int, list[tuple[str, str]], bytes]:
-    """A bounded HTTP/1.1 GET to 127.0.0.1:port: (status, headers, body)."""
+async def http_request(
+    port: int, method: str, path: str, *, cookie: str | None = None,
+    headers: dict[str, str] | None = None, body: bytes = b"", timeout: float = 10.0,
+) -> tuple[int, list[tuple[str, str]], bytes]:  # fmt: skip
+    """A bounded HTTP/1.1 request to 127.0.0.1:port: (status, headers, body)."""
 
     async def go():
         reader, writer = await asyncio.open_connection(HOST, port)
         try:
             lines = [
-                f"GET {path} HTTP/1.1",
+                f"{method} {path} HTTP/1.1",
                 f"Host: {HOST}:{port}",
                 "Accept: */*",
                 "Connection: close",
             ]
             if cookie:
                 lines.append(f"Cookie: {cookie}")
-            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+            if body or method not in ("GET", "HEAD"):
+                lines.append(f"Content-Length: {len(body)}")
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
             await writer.drain()
             data = await reader.read(-1)
         finally:
             writer.close()
-        head, _, body = data.partition(b"\r\n\r\n")
+        head, _, payload = data.partition(b"\r\n\r\n")
         head_lines = head.decode("latin-1").split("\r\n")
         status = int(head_lines[0].split()[1])
-        headers = []
+        out = []
         for line in head_lines[1:]:
             name, _, value = line.partition(":")
-            headers.append((name.strip().lower(), value.strip()))
-        return status, headers, body
+            out.append((name.strip().lower(), value.strip()))
+        return status, out, payload
 
     return await asyncio.wait_for(go(), timeout)
+
+
+async def http_get(
+    port: int, path: str, cookie: str | None = None, timeout: float = 10.0
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A bounded HTTP/1.1 GET to 127.0.0.1:port: (status, headers, body)."""
+    return await http_request(port, "GET", path, cookie=cookie, timeout=timeout)
 
 
 def health_ok(port: int, timeout: float = 2.0) -> bool:
@@ -284,13 +295,6 @@ def health_ok(port: int, timeout: float = 2.0) -> bool:
         return head.split(b" ")[1:2] == [b"200"]
     except (OSError, IndexError):
         return False
-
-
-def _cookie_from(headers: list[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key == "set-cookie" and value.startswith(name + "="):
-            return value.split(";", 1)[0].split("=", 1)[1]
-    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,6 +409,10 @@ class Session:
         self.page_script_hash = ""
         self.widgets: dict[str, WidgetState] = {}
         self.cache: dict[str, ForwardMsg] = {}  # the browser's ForwardMsg cache
+        self.cookies: dict[str, str] = {}  # the browser's cookie jar for this origin
+        self.xsrf: str | None = None
+        self.session_id = ""  # the server's id of this session (new_session)
+        self.element_ids: dict[str, str] = {}  # user key -> element id, widgets or not
         self.connect_seconds = float("nan")
 
     @property
@@ -422,15 +430,13 @@ class Session:
 
         t0 = time.perf_counter()
         q = f"?{self.query_string}" if self.query_string else ""
-        status, _, _ = await http_get(self.port, f"/{self.url_path}{q}", timeout=self.msg_timeout)
-        if status != 200:
-            raise SessionError(f"GET page: HTTP {status}")
-        status, headers, _ = await http_get(self.port, "/_stcore/health", timeout=self.msg_timeout)
-        if status != 200:
-            raise SessionError(f"GET health: HTTP {status}")
-        xsrf = _cookie_from(headers, "_streamlit_xsrf")
-        cookie = f"_streamlit_xsrf={xsrf}" if xsrf else None
-        await http_get(self.port, "/_stcore/host-config", cookie=cookie, timeout=self.msg_timeout)
+        for path, name in ((f"/{self.url_path}{q}", "page"), ("/_stcore/health", "health"),
+                           ("/_stcore/host-config", "host-config")):  # fmt: skip
+            status, _, _ = await self.get(path)
+            if status != 200:
+                raise SessionError(f"GET {name}: HTTP {status}")
+        xsrf = self.xsrf = self.cookies.get("_streamlit_xsrf")
+        cookie = self.cookie_header()
         subprotocols = ["streamlit"] + ([xsrf] if xsrf else ["PLACEHOLDER_AUTH_TOKEN"])
         self.ws = await asyncio.wait_for(
             connect(
@@ -446,6 +452,21 @@ class Session:
             self.msg_timeout,
         )
         self.connect_seconds = time.perf_counter() - t0
+
+    def cookie_header(self) -> str | None:
+        """The cookies this tab holds (the XSRF cookie, a proxy's stickiness cookie)."""
+        return "; ".join(f"{k}={v}" for k, v in self.cookies.items()) or None
+
+    async def get(self, path: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """A GET with this tab's cookies; the response's cookies are kept, as a browser does."""
+        status, headers, body = await http_get(
+            self.port, path, cookie=self.cookie_header(), timeout=self.msg_timeout
+        )
+        for key, value in headers:
+            if key == "set-cookie":
+                name, _, rest = value.split(";", 1)[0].partition("=")
+                self.cookies[name.strip()] = rest.strip()
+        return status, headers, body
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -517,9 +538,12 @@ class Session:
                     el = fm.delta.new_element
                     ek = el.WhichOneof("type") or "?"
                     eid = getattr(getattr(el, ek, None), "id", "") or ""
+                    if eid:
+                        self.element_ids[eid.rsplit("-", 1)[-1]] = eid
                     res.elements.append((len(data), f"{ek} {eid.rsplit('-', 1)[-1]}".strip()))
             elif kind == "new_session":
                 self.page_script_hash = fm.new_session.page_script_hash or self.page_script_hash
+                self.session_id = fm.new_session.initialize.session_id or self.session_id
             elif kind == "navigation":  # the page actually running (the browser's current page)
                 self.page_script_hash = fm.navigation.page_script_hash or self.page_script_hash
             elif kind == "page_info_changed":
@@ -573,6 +597,61 @@ class Session:
             return res
         res = await self.rerun({}, first=True)
         res.total_seconds = time.perf_counter() - t0
+        return res
+
+    async def upload(self, key: str, name: str, data: bytes) -> RunResult:
+        """A student drops a file on the ``st.file_uploader`` with user key ``key``, as the
+        browser does: ``BackMsg.file_urls_request``, the ``file_urls_response``, an HTTP PUT
+        of the file (multipart, the ``X-Xsrftoken`` header and this tab's cookies) to the
+        upload URL, then a rerun carrying the uploader's ``FileUploaderState``."""
+        import uuid
+
+        from streamlit.proto.Common_pb2 import UploadedFileInfo
+
+        wid = self.element_ids.get(key)
+        if wid is None:
+            return RunResult(errors=[f"no element with key {key!r} on the page"])
+        request_id = uuid.uuid4().hex
+        msg = BackMsg()
+        msg.file_urls_request.request_id = request_id
+        msg.file_urls_request.session_id = self.session_id
+        msg.file_urls_request.file_names.append(name)
+        try:
+            await self.send(msg)
+            urls = None
+            while urls is None:
+                raw = await asyncio.wait_for(self.ws.recv(), self.msg_timeout)
+                fm = ForwardMsg()
+                fm.ParseFromString(raw)
+                if fm.WhichOneof("type") == "file_urls_response":
+                    if fm.file_urls_response.response_id == request_id:
+                        if fm.file_urls_response.error_msg:
+                            raise SessionError(fm.file_urls_response.error_msg)
+                        urls = fm.file_urls_response.file_urls[0]
+            boundary = uuid.uuid4().hex
+            body = (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{name}"\r\nContent-Type: text/csv\r\n\r\n'
+            ).encode()
+            body += data + f"\r\n--{boundary}--\r\n".encode()  # fmt: skip
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                       "X-Xsrftoken": self.xsrf or "", "Origin": self.origin}  # fmt: skip
+            status, _, reply = await http_request(
+                self.port, "PUT", urls.upload_url, cookie=self.cookie_header(),
+                headers=headers, body=body, timeout=self.msg_timeout,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - counted, not raised
+            return RunResult(errors=[f"upload: {type(exc).__name__}: {exc}"[:200]])
+        if status not in (200, 204):
+            return RunResult(errors=[f"upload: HTTP {status} {reply[:120]!r}"])
+        ws = WidgetState(id=wid)
+        ws.file_uploader_state_value.uploaded_file_info.append(
+            UploadedFileInfo(file_id=urls.file_id, name=name, size=len(data), file_urls=urls)
+        )
+        states = dict(self.widgets)
+        states[wid] = ws
+        res = await self.rerun(states)
+        self.widgets.setdefault(wid, ws)  # the browser keeps sending the uploaded file
         return res
 
     async def change(self, key: str, value) -> RunResult:
