@@ -42,8 +42,9 @@ HOW_TO_READ = {
     ),
     "gradient_vs_lag": (
         "Each line is the gradient norm k steps back from the last token, on a log axis: a "
-        "straight downward line is exponential vanishing, a flat line is memory; the faint grey "
-        "line is the theoretical ceiling for the RNN."
+        "straight downward line is exponential vanishing, a straight upward one exponential "
+        "growth (overflow is named in the legend), a flat line is memory; the faint grey line "
+        "is the theoretical ceiling for the RNN."
     ),
     "path_split": (
         "The solid line is the whole gradient at each lag; the dashed line is the part that "
@@ -842,3 +843,136 @@ def takeaway(curves: dict, lag: int | None = None) -> str:
     else:
         body = ", ".join(clauses[:-1]) + " and " + clauses[-1]
     return f"{lead} {body}."
+
+
+# --------------------------------------------------------------------------------------------
+# Why the gated cells remember (or do not): the mean gates and their products
+# --------------------------------------------------------------------------------------------
+
+UNDERFLOW_LOG10 = -300.0
+"""Products below 10^-300 are named as such (float64 underflows near there), never as 0."""
+HOLDS, PARTLY = 0.5, 1e-2
+"""A gated path that carries at least HOLDS of the gradient over the lag keeps the state; one
+below PARTLY forgets it; in between it keeps part of it."""
+_GATE_WORDS = {
+    "gru": ("the GRU's update gate", "z", "its direct path"),
+    "lstm": ("the LSTM's forget gate", "f", "its cell-state path"),
+}
+
+
+def _fmt_gate(m: float) -> str:
+    """A mean gate value: two decimals in 0.01..0.99, ``1 − 2.5×10⁻³`` close to 1, and the
+    gradient format close to 0."""
+    if math.isnan(m):
+        return "NaN"
+    if m >= 1.0:
+        return "1"
+    if m > 0.99:
+        return f"1 − {style.fmt_grad(1.0 - m)}"
+    if m >= 0.01:
+        return f"{m:.2f}"
+    return style.fmt_grad(m)
+
+
+def _mean_log10_product(gates: np.ndarray, k: int) -> float:
+    """log10 of the unit mean of Π over the last k steps of each unit's gate, in log space
+    (neither under- nor overflows); -inf when a gate is exactly 0."""
+    window = gates[gates.shape[0] - k :]
+    with np.errstate(divide="ignore"):
+        logs = np.sum(np.log10(window), axis=0)  # (H,) log10 Π_s gate_s per unit
+    top = float(np.max(logs))
+    if not math.isfinite(top):
+        return top
+    return top + math.log10(float(np.mean(10.0 ** (logs - top))))
+
+
+def _fmt_product(lg: float) -> str:
+    if math.isnan(lg):
+        return "NaN"
+    if lg < UNDERFLOW_LOG10:
+        return "below 10⁻³⁰⁰"
+    return f"≈ {style.fmt_grad(10.0**lg)}"
+
+
+def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
+    """Why the gated cells keep (or lose) the gradient over the lag shown, from their gates.
+
+    Parameters
+    ----------
+    z : ndarray (T, H), optional
+        The GRU's update gates z_t (PyTorch's convention: z = 1 keeps the old state).
+    f : ndarray (T, H), optional
+        The LSTM's forget gates f_t.
+    lag : int
+        The lag k shown (the longest lag of the page's curves): the products run over the last
+        k steps, Π_{s=T−k}^{T−1}, as the gated paths carry dL/dh_{T−1} (dL/dc_{T−1}) back to
+        step T−1−k.
+
+    Returns
+    -------
+    str
+        Plain text: each gate's mean over those steps, the unit mean of its product, what that
+        means (keeps the state, keeps part of it, forgets it), and a closing sentence that
+        follows the verdicts. Products below 10⁻³⁰⁰ are said as such; "" without gates.
+
+    Equations::
+
+        GRU direct path:     ∂h_{T−1}/∂h_{T−1−k} ∋ diag(Π_s z_s)
+        LSTM cell path:      ∂c_{T−1}/∂c_{T−1−k} ∋ diag(Π_s f_s)
+    """
+    gates = {c: g for c, g in (("gru", z), ("lstm", f)) if g is not None}
+    if not gates:
+        return ""
+    arrs = {
+        c: np.asarray(g, dtype=np.float64).reshape(np.shape(g)[0], -1) for c, g in gates.items()
+    }
+    T = min(a.shape[0] for a in arrs.values())
+    k = min(max(int(lag), 0), T - 1) if T else 0
+    if k == 0:
+        means = "; ".join(
+            f"{_GATE_WORDS[c][0]} is {_GATE_WORDS[c][1]} = {_fmt_gate(float(np.mean(a)))}"
+            for c, a in arrs.items()
+        )
+        return (
+            f"With no step back to cross there is no product of gates yet: {means} "
+            "(averaged over the units and steps)."
+        )
+    clauses, verdicts = [], {}
+    for c, a in arrs.items():
+        name, sym, path = _GATE_WORDS[c]
+        mean = float(np.mean(a[a.shape[0] - k :]))
+        lg = _mean_log10_product(a, k) if not math.isnan(mean) else math.nan
+        if math.isnan(lg):
+            verdict = "has no finite value"
+        elif lg >= math.log10(HOLDS):
+            verdict = "keeps the state"
+        elif lg >= math.log10(PARTLY):
+            verdict = "keeps part of the state"
+        else:
+            verdict = "forgets the state"
+        verdicts[c] = verdict
+        clauses.append(
+            f"{name} averages {sym} = {_fmt_gate(mean)}, so {path} carries back Π {sym} "
+            f"{_fmt_product(lg)} of the last step's gradient (mean over units): it {verdict}"
+        )
+    steps = f"{k} step{'s' if k != 1 else ''}"
+    text = f"Over the {steps} shown, " + "; ".join(clauses) + "."
+    keep = [c for c, v in verdicts.items() if v == "keeps the state"]
+    rest = [c for c in verdicts if c not in keep]
+    knobs = " or ".join(
+        {"gru": "the GRU update bias", "lstm": "the LSTM forget bias"}[c] for c in rest
+    )
+    if not keep:
+        text += (
+            f" Gated cells can learn to keep their state (raise {knobs}, or train them on "
+            "Train): at these settings they do not."
+        )
+        return text
+    held = " and ".join(_GATE_WORDS[c][1] for c in keep)
+    text += (
+        f" A gate held near 1 ({held} here) passes the old state, and its gradient, through "
+        "each step almost unchanged: that is the gated cells' memory."
+    )
+    if rest:
+        text += f" To see the other cell keep its state too, raise {knobs} or train it on Train."
+    return text

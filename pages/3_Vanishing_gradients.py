@@ -25,6 +25,9 @@ if cmp.first:
 
 figure_box, text_box = ui.layout.figure_first(lesson)
 text_box.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
+gates = {c: ui.run_or_stop(lesson, c).trace.gates for c in ("gru", "lstm")}
+memory = gradients.gate_memory_sentence(gates["gru"]["z"], gates["lstm"]["f"], lag=n - 1)
+text_box.markdown(f"**Why the gated cells keep or lose it:** {ui.md_escape(memory)}")
 with figure_box:
     ui.chart(
         charts.comparison_figure(

@@ -11,7 +11,7 @@ import engine
 from engine import inputs, theory
 from engine.cells import STATE_LIMIT
 from engine.lessons import REGIMES, sigmoid_power
-from figures import gradients
+from figures import gradients, style
 from ui import compute, keys, state
 from ui.state import Lesson
 
@@ -124,3 +124,87 @@ def test_gru_with_update_bias_keeps_its_state_and_the_rnn_does_not():
     default = trace_of(dataclasses.replace(lesson, update_bias=0.0))
     ratio = theory.update_products(default)[0].mean() / sigmoid_power(0.0, k)
     assert 0.1 < ratio < 10
+
+
+# --------------------------------------------------------------------------------------------
+# The Vanishing gradients page's sentence on the gates: numbers from the run, true per regime
+# --------------------------------------------------------------------------------------------
+
+
+def memory_case(**changes):
+    """The sentence for the default lesson with ``changes``, and the engine's own numbers:
+    the mean gate over the lag's steps and the unit mean of Π gate (theory's products)."""
+    lesson = dataclasses.replace(state.DEFAULT, **changes)
+    traces = {c: compute.run(lesson, c).trace for c in ("gru", "lstm")}
+    T = traces["gru"].T
+    k = T - 1
+    sentence = gradients.gate_memory_sentence(
+        traces["gru"].gates["z"], traces["lstm"].gates["f"], lag=k
+    )
+    products = {
+        "z": theory.update_products(traces["gru"])[T - 1 - k].mean(),
+        "f": theory.forget_products(traces["lstm"])[T - 1 - k].mean(),
+    }
+    means = {  # over the k steps whose gates enter the product (every step when k = 0)
+        "z": traces["gru"].gates["z"][T - max(k, 1) :].mean(),
+        "f": traces["lstm"].gates["f"][T - max(k, 1) :].mean(),
+    }
+    return sentence, products, means, k
+
+
+def test_memory_sentence_at_the_defaults_says_the_gates_forget_with_the_runs_numbers():
+    sentence, products, means, k = memory_case()
+    assert f"Over the {k} steps shown" in sentence
+    for g in ("z", "f"):  # the numbers are the engine's
+        assert f"{g} = {means[g]:.2f}" in sentence
+        assert f"Π {g} ≈ {style.fmt_grad(products[g])}" in sentence
+        assert products[g] < 0.5
+    assert "it forgets the state" in sentence  # the GRU: Π z ~ 10^-5 over 14 steps
+    assert products["z"] < 1e-2
+    assert "can learn to keep their state" in sentence and "they do not" in sentence
+    assert "keeps the state" not in sentence
+
+
+def test_memory_sentence_with_the_update_bias_says_the_gru_keeps_its_state():
+    sentence, products, means, _ = memory_case(update_bias=6.0)
+    assert products["z"] > 0.5 and means["z"] > 0.99
+    assert f"z = 1 − {style.fmt_grad(1 - means['z'])}" in sentence
+    assert f"Π z ≈ {style.fmt_grad(products['z'])}" in sentence
+    gru, lstm = sentence.split("; ")[:2]
+    assert "it keeps the state" in gru and "keeps the state" not in lstm
+    assert "(z here)" in sentence and "raise the LSTM forget bias" in sentence
+    assert "they do not" not in sentence
+
+
+def test_memory_sentence_with_the_forget_bias_says_the_lstm_keeps_its_state():
+    sentence, products, means, _ = memory_case(forget_bias=6.0)
+    assert products["f"] > 0.5 and means["f"] > 0.99
+    gru, lstm = sentence.split("; ")[:2]
+    assert "it keeps the state" in lstm and "it forgets the state" in gru
+    assert "(f here)" in sentence and "raise the GRU update bias" in sentence
+
+
+def test_memory_sentence_with_a_negative_forget_bias_says_both_forget():
+    sentence, products, means, _ = memory_case(forget_bias=-6.0)
+    assert means["f"] < 0.01 and products["f"] < 1e-20
+    assert f"f = {style.fmt_grad(means['f'])}" in sentence
+    assert f"Π f ≈ {style.fmt_grad(products['f'])}" in sentence
+    assert sentence.count("it forgets the state") == 2 and "they do not" in sentence
+
+
+def test_memory_sentence_for_one_step_has_no_product():
+    sentence, _, means, k = memory_case(source="numbers", numbers="0.5")
+    assert k == 0
+    assert f"z = {means['z']:.2f}" in sentence and f"f = {means['f']:.2f}" in sentence
+    assert sentence.startswith("With no step back to cross there is no product of gates")
+    assert "Π" not in sentence and "forgets" not in sentence and "keeps" not in sentence
+
+
+def test_memory_sentence_names_underflow_below_1e300_never_zero():
+    sentence, products, _, _ = memory_case(preset="Impulse", T=2000, forget_bias=-10.0)
+    assert products["f"] < 1e-300  # the engine's product underflows here
+    assert "Π f below 10⁻³⁰⁰" in sentence and "≈ 0 " not in sentence
+
+
+def test_memory_sentence_without_gates_is_empty():
+    assert gradients.gate_memory_sentence(lag=5) == ""
