@@ -9,6 +9,9 @@ from here::
 
 from .cells import (
     GATES,
+    GRU_RESETS,
+    gru_reset_before_step_backward,
+    gru_reset_before_step_forward,
     gru_step_backward,
     gru_step_forward,
     lstm_step_backward,
@@ -58,12 +61,15 @@ from .train import (
 __all__ = [
     "CELLS",
     "GATES",
+    "GRU_RESETS",
     "RECURRENT_INITS",
     "Grads",
     "InputError",
     "Trace",
     "backward",
     "forward",
+    "gru_reset_before_step_backward",
+    "gru_reset_before_step_forward",
     "gru_step_backward",
     "gru_step_forward",
     "init_params",

@@ -9,6 +9,11 @@ Parameters follow PyTorch's names and layout (``torch.nn.RNN/GRU/LSTM``, layer 0
 ``weight_ih`` (G*H, D), ``weight_hh`` (G*H, H), ``bias_ih`` (G*H,), ``bias_hh`` (G*H,), with
 G = 1 (rnn), 3 (gru: r, z, n) or 4 (lstm: i, f, g, o) stacked gate blocks.
 
+The GRU comes in two models with the same parameters. PyTorch's (:func:`gru_step_forward`):
+the reset gate scales the recurrent product, n = tanh(W_in x + b_in + r ⊙ (W_hn h_prev + b_hn)).
+Cho et al. 2014's, Keras ``reset_after=False`` (:func:`gru_reset_before_step_forward`): it
+resets the old state before the product, n = tanh(W_in x + b_in + W_hn (r ⊙ h_prev) + b_hn).
+
 The public step functions (at the end of the module) are written like the equations: one line
 per equation, the numerically stable sigmoid, local derivatives from the outputs. They are the
 code to read. The sequence code (:mod:`engine.sequence`) does not call them: for speed it
@@ -76,8 +81,9 @@ def _clip_gradient(g):
 #
 #   forward(gi, h_prev, c_prev, weight_hh, bias_hh, relu, out=(h, c, acts, aux))
 #       acts (B, G*H): the gate activations in PyTorch order (rnn: acts is h itself);
-#       aux: what backward needs besides (gru: W_hh h_prev + b_hh, all three blocks; lstm:
-#       tanh(c); rnn: None). c is None except for the lstm.
+#       aux: what backward needs besides (gru: W_hh h_prev + b_hh, all three blocks, and for
+#       the reset-before GRU W_hn (r ⊙ h_prev) + b_hn in the n block; lstm: tanh(c); rnn:
+#       None). c is None except for the lstm.
 #   local(h_prev, c_prev, acts, aux, relu) -> loc
 #       The step's local derivatives (a tuple of arrays). Elementwise, so it takes any leading
 #       axes: the sequence computes them for every step at once, before the backward loop.
@@ -194,12 +200,66 @@ def _lstm_core_backward(dh, dc, loc, weight_hh, out):
     np.matmul(da, weight_hh, out=dh_prev)
 
 
+def _gru_before_core_forward(gi, h_prev, c_prev, weight_hh, bias_hh, relu, out):
+    h, _, acts, gh = out
+    H = h.shape[-1]
+    rz, n = acts[..., : 2 * H], acts[..., 2 * H :]
+    np.matmul(h_prev, weight_hh[: 2 * H].T, out=gh[..., : 2 * H])
+    gh[..., : 2 * H] += bias_hh[: 2 * H]  # W_hr h_prev + b_hr, W_hz h_prev + b_hz
+    np.add(gi[..., : 2 * H], gh[..., : 2 * H], out=rz)
+    _sigmoid(rz, out=rz)  # reset gate r and update gate z
+    np.multiply(rz[..., :H], h_prev, out=h)  # h as scratch: r ⊙ h_prev, reset before the product
+    np.matmul(h, weight_hh[2 * H :].T, out=gh[..., 2 * H :])
+    gh[..., 2 * H :] += bias_hh[2 * H :]  # W_hn (r ⊙ h_prev) + b_hn
+    np.add(gi[..., 2 * H :], gh[..., 2 * H :], out=n)
+    np.tanh(n, out=n)  # candidate state
+    z = rz[..., H:]
+    np.subtract(1.0, z, out=h)
+    h *= n
+    h += z * h_prev  # h = (1 - z) ⊙ n + z ⊙ h_prev: z keeps the old state
+
+
+def _gru_before_local(h_prev, c_prev, acts, aux, relu):
+    H = acts.shape[-1] // 3
+    r, z, n = acts[..., :H], acts[..., H : 2 * H], acts[..., 2 * H :]
+    h_by_n = (1.0 - z) * (1.0 - n**2)  # ∂h/∂n_pre: through (1 - z) n and tanh
+    h_by_z = (h_prev - n) * z * (1.0 - z)  # ∂h/∂z_pre: dh/dz = h_prev - n
+    rh_by_r = h_prev * r * (1.0 - r)  # ∂(r ⊙ h_prev)/∂r_pre
+    return h_by_z, h_by_n, z, r, rh_by_r  # [1] and [2] as in the reset-after GRU's record
+
+
+def _gru_before_core_backward(dh, dc, loc, weight_hh, out):
+    dh_prev, _, dgh, _ = out
+    h_by_z, h_by_n, z, r, rh_by_r = loc
+    H = dh.shape[-1]
+    dr, dz, dn = dgh[..., :H], dgh[..., H : 2 * H], dgh[..., 2 * H :]
+    np.multiply(dh, h_by_n, out=dn)  # dn_pre, also the gradient of W_hn (r ⊙ h_prev) + b_hn
+    np.multiply(dh, h_by_z, out=dz)  # dz_pre
+    np.matmul(dn, weight_hh[2 * H :], out=dh_prev)  # dh_prev as scratch: d(r ⊙ h_prev)
+    np.multiply(dh_prev, rh_by_r, out=dr)  # dr_pre: r scales h_prev inside the product
+    dh_prev *= r  # the path through r ⊙ h_prev into h_prev
+    dh_prev += dgh[..., : 2 * H] @ weight_hh[: 2 * H]  # the paths through the gates r and z
+    dh_prev += dh * z  # plus the direct path (z)
+
+
 CORES = {
     "rnn": (_rnn_core_forward, _rnn_local, _rnn_core_backward),
     "gru": (_gru_core_forward, _gru_local, _gru_core_backward),
     "lstm": (_lstm_core_forward, _lstm_local, _lstm_core_backward),
+    "gru_before": (_gru_before_core_forward, _gru_before_local, _gru_before_core_backward),
 }
-"""cell -> (core forward, local derivatives, core backward)."""
+"""kernel -> (core forward, local derivatives, core backward). The kernel is the cell's name,
+except the GRU with its reset gate before the recurrent product (``gru_reset="before"``):
+``"gru_before"``. :func:`kernel` picks it."""
+
+GRU_RESETS = ("after", "before")
+"""Where the GRU's reset gate acts: on the recurrent product (PyTorch, Keras ``reset_after=True``)
+or on the old state before it (Cho et al. 2014, Keras ``reset_after=False``, deeplearning.ai)."""
+
+
+def kernel(cell, gru_reset="after"):
+    """The key of :data:`CORES` that runs ``cell`` (``gru_reset`` matters only for the GRU)."""
+    return "gru_before" if cell == "gru" and gru_reset == "before" else cell
 
 
 def forward_records(cell, lead, H):
@@ -223,13 +283,28 @@ def backward_records(cell, lead, H):
 
 def input_gradient(cell, dh, dgh, loc):
     """dL/dgi from dL/dgh: the same array except in the GRU's n block, dn_pre = dh ⊙ ∂h/∂n_pre
-    (r multiplies W_hn h_prev + b_hn, not W_in x + b_in). Any leading axes, like ``local``."""
+    (r multiplies W_hn h_prev + b_hn, not W_in x + b_in). Any leading axes, like ``local``.
+    ``cell`` is a key of :data:`CORES` (the reset-before GRU, ``"gru_before"``, has dgi = dgh)."""
     if cell != "gru":
         return dgh
     H = dh.shape[-1]
     dgi = dgh.copy()
     np.multiply(dh, loc[1], out=dgi[..., 2 * H :])
     return dgi
+
+
+def weight_hh_gradient(cell, dgh, h_prev, acts):
+    """dL/dweight_hh, summed over every leading axis of ``dgh`` (..., G*H) and ``h_prev``.
+
+    Every gate block multiplies h_prev, except the n block of the reset-before GRU
+    (``cell = "gru_before"``), which multiplies r ⊙ h_prev (``acts`` holds r).
+    """
+    GH, H = dgh.shape[-1], h_prev.shape[-1]
+    flat_gh, flat_h = dgh.reshape(-1, GH), h_prev.reshape(-1, H)
+    if cell != "gru_before":
+        return flat_gh.T @ flat_h  # Σ dgh ⊗ h_prev
+    rh = (acts[..., :H] * h_prev).reshape(-1, H)  # r ⊙ h_prev
+    return np.concatenate([flat_gh[:, : 2 * H].T @ flat_h, flat_gh[:, 2 * H :].T @ rh])
 
 
 # --------------------------------------------------------------------------------------------
@@ -396,6 +471,101 @@ def gru_step_backward(dh, cache):
     dW_hh = dgh.T @ h_prev
     db_ih = dgi.sum(axis=0)
     db_hh = dgh.sum(axis=0)
+    return {
+        "x": dx, "h_prev": dh_prev,
+        "weight_ih": dW_ih, "weight_hh": dW_hh, "bias_ih": db_ih, "bias_hh": db_hh,
+    }  # fmt: skip
+
+
+def gru_reset_before_step_forward(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+    """One step of a GRU with the reset gate before the recurrent product (Cho et al. 2014).
+
+    The GRU of Cho et al. 2014, colah's blog, d2l, deeplearning.ai and Keras
+    ``reset_after=False``: r resets the old state before W_hn reads it. It is a different model
+    from :func:`gru_step_forward` (PyTorch's, where r scales W_hn h_prev + b_hn): same parameter
+    names, shapes and gate order, different numbers. ``forward(..., gru_reset="before")``.
+
+    Parameters
+    ----------
+    x : ndarray (B, D)
+    h_prev : ndarray (B, H)
+    weight_ih, weight_hh, bias_ih, bias_hh : ndarray (3H, D), (3H, H), (3H,), (3H,)
+        Gate blocks in the order r, z, n.
+
+    Returns
+    -------
+    h : ndarray (B, H)
+    cache : dict
+        The gate record (``r``, ``z``, ``n``, ``rh`` = r ⊙ h_prev, each (B, H)) with the inputs
+        and parameters, consumed by :func:`gru_reset_before_step_backward`.
+
+    Equations::
+
+        r = σ(W_ir x + b_ir + W_hr h_prev + b_hr)
+        z = σ(W_iz x + b_iz + W_hz h_prev + b_hz)
+        n = tanh(W_in x + b_in + W_hn (r ⊙ h_prev) + b_hn)
+        h = (1 - z) ⊙ n + z ⊙ h_prev
+    """
+    H = h_prev.shape[-1]
+    W_hr, W_hz, W_hn = weight_hh[:H], weight_hh[H : 2 * H], weight_hh[2 * H :]
+    b_hr, b_hz, b_hn = bias_hh[:H], bias_hh[H : 2 * H], bias_hh[2 * H :]
+    gi = x @ weight_ih.T + bias_ih  # the input's share of r, z, n (B, 3H)
+    r = sigmoid(gi[..., :H] + h_prev @ W_hr.T + b_hr)  # reset gate
+    z = sigmoid(gi[..., H : 2 * H] + h_prev @ W_hz.T + b_hz)  # update gate
+    rh = r * h_prev  # the old state, reset before W_hn reads it
+    n = np.tanh(gi[..., 2 * H :] + rh @ W_hn.T + b_hn)  # candidate state
+    h = (1.0 - z) * n + z * h_prev  # z keeps the old state, 1 - z takes the candidate
+    cache = {
+        "x": x, "h_prev": h_prev, "r": r, "z": z, "n": n, "rh": rh,
+        "weight_ih": weight_ih, "weight_hh": weight_hh,
+    }  # fmt: skip
+    return h, cache
+
+
+def gru_reset_before_step_backward(dh, cache):
+    """Backward pass of :func:`gru_reset_before_step_forward`.
+
+    Parameters
+    ----------
+    dh : ndarray (B, H)
+        Gradient of the loss with respect to ``h``.
+    cache : dict
+        From :func:`gru_reset_before_step_forward`.
+
+    Returns
+    -------
+    dict
+        ``x`` (B, D), ``h_prev`` (B, H) and the four parameter gradients (their own shapes).
+
+    Equations::
+
+        da_n    = dh ⊙ (1 - z) ⊙ (1 - n²)
+        da_z    = dh ⊙ (h_prev - n) ⊙ z(1 - z)
+        drh     = W_hnᵀ da_n                  (gradient of r ⊙ h_prev)
+        da_r    = drh ⊙ h_prev ⊙ r(1 - r)
+        dgi     = dgh = [da_r; da_z; da_n]
+        dW_hn   = Σ_b da_n (r ⊙ h_prev)ᵀ,   dW_hr, dW_hz = Σ_b da_r h_prevᵀ, Σ_b da_z h_prevᵀ
+        dh_prev = dh ⊙ z + drh ⊙ r + W_hrᵀ da_r + W_hzᵀ da_z
+    """
+    x, h_prev = cache["x"], cache["h_prev"]
+    r, z, n, rh = cache["r"], cache["z"], cache["n"], cache["rh"]
+    weight_ih, weight_hh = cache["weight_ih"], cache["weight_hh"]
+    H = h_prev.shape[-1]
+    W_hr, W_hz, W_hn = weight_hh[:H], weight_hh[H : 2 * H], weight_hh[2 * H :]
+    dn = dh * (1.0 - z)  # h = (1 - z) n + z h_prev
+    dz = dh * (h_prev - n)
+    da_n = dn * (1.0 - n**2)  # tanh' from the output
+    da_z = dz * z * (1.0 - z)  # σ' from the output
+    drh = da_n @ W_hn  # n's pre-activation holds W_hn (r ⊙ h_prev)
+    dr = drh * h_prev
+    da_r = dr * r * (1.0 - r)  # σ' from the output
+    da = np.concatenate([da_r, da_z, da_n], axis=-1)  # (B, 3H): input and recurrent alike
+    dx = da @ weight_ih
+    dh_prev = dh * z + drh * r + da_r @ W_hr + da_z @ W_hz  # direct, reset and gate paths
+    dW_ih = da.T @ x
+    dW_hh = np.concatenate([da_r.T @ h_prev, da_z.T @ h_prev, da_n.T @ rh])  # W_hn reads r ⊙ h
+    db_ih = da.sum(axis=0)
+    db_hh = da.sum(axis=0)
     return {
         "x": dx, "h_prev": dh_prev,
         "weight_ih": dW_ih, "weight_hh": dW_hh, "bias_ih": db_ih, "bias_hh": db_hh,

@@ -18,10 +18,13 @@ from .cells import (
     CORES,
     GATES,
     GRAD_LIMIT,
+    GRU_RESETS,
     NONLINEARITIES,
     _clip_gradient,
     forward_records,
     input_gradient,
+    kernel,
+    weight_hh_gradient,
 )
 from .errors import InputError
 
@@ -55,6 +58,9 @@ class Trace:
         Initial states (c0 is None except for lstm).
     nonlinearity : {"tanh", "relu"}
         The RNN's activation (ignored by gru and lstm).
+    gru_reset : {"after", "before"}
+        Where the GRU's reset gate acts (ignored by rnn and lstm): ``"after"`` the recurrent
+        product (PyTorch), ``"before"`` it, on h_{t-1} (Cho et al. 2014). See :func:`forward`.
 
     With a batch, every array above gains a leading axis B.
     """
@@ -68,8 +74,15 @@ class Trace:
     h0: np.ndarray
     c0: np.ndarray | None
     nonlinearity: str = "tanh"
+    gru_reset: str = "after"
     acts: np.ndarray = field(repr=False, default=None)  # (T, B, G*H) gate activations
     aux: np.ndarray | None = field(repr=False, default=None)  # gru W_hh h + b_hh, lstm tanh(c)
+
+    @property
+    def kernel(self) -> str:
+        """The key of ``engine.cells.CORES`` that ran this trace: the cell's name, or
+        ``"gru_before"`` for a GRU with ``gru_reset="before"``."""
+        return kernel(self.cell, self.gru_reset)
 
     @property
     def batched(self) -> bool:
@@ -97,14 +110,15 @@ class Trace:
 
 @dataclass(frozen=True, eq=False)
 class Grads:
-    """Exact BPTT gradients of L = Σ_t <dL_dh[t], h_t> (read-only arrays).
+    """Exact BPTT gradients of L = Σ_t <dL_dh[t], h_t> + Σ_t <dL_dc[t], c_t> (read-only arrays).
 
     Attributes
     ----------
     h : ndarray (T, H)
         Total dL/dh_t: the direct gradient plus everything flowing back from step t+1.
     c : ndarray (T, H) or None
-        Total dL/dc_t (lstm), including the path through h_t = o_t ⊙ tanh(c_t).
+        Total dL/dc_t (lstm), including the path through h_t = o_t ⊙ tanh(c_t) and the direct
+        gradient dL_dc[t] when one was given.
     x : ndarray (T, D)
         dL/dx_t.
     params : dict[str, ndarray]
@@ -259,27 +273,46 @@ def _initial_state(s, B, H, name, batched):
     return s.reshape(B, H)
 
 
-def forward(cell, params, xs, *, h0=None, c0=None, nonlinearity="tanh") -> Trace:
+def forward(cell, params, xs, *, h0=None, c0=None, nonlinearity="tanh", gru_reset="after") -> Trace:
     """Unroll a cell over a sequence, recording every gate and state.
 
     Parameters
     ----------
     cell : {"rnn", "gru", "lstm"}
     params : dict
-        From :func:`init_params` (or PyTorch's ``*_l0`` tensors, renamed without the suffix).
+        From :func:`init_params` (or PyTorch's ``*_l0`` tensors, renamed without the suffix:
+        ``engine.convert.from_pytorch``).
     xs : array_like (T, D) or (B, T, D)
     h0, c0 : array_like (H,) or (B, H), optional
         Initial states (zeros by default; c0 only for lstm).
     nonlinearity : {"tanh", "relu"}
-        The RNN's activation.
+        The RNN's activation (ignored by gru and lstm).
+    gru_reset : {"after", "before"}
+        Where the GRU's reset gate acts; the same parameter names, shapes and gate order
+        (r, z, n) in both, but two different models (ignored by rnn and lstm, like
+        ``nonlinearity`` by the gated cells; an unknown value is an error for every cell)::
+
+            "after"  (PyTorch, Keras reset_after=True; the default):
+                n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t-1} + b_hn))
+            "before" (Cho et al. 2014, colah, d2l, deeplearning.ai, Keras reset_after=False):
+                n_t = tanh(W_in x_t + b_in + W_hn (r_t ⊙ h_{t-1}) + b_hn)
+
+        r_t, z_t and h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1} are the same in both.
 
     Returns
     -------
     Trace
+        Records the variant (``Trace.gru_reset``), so :func:`backward` and
+        :func:`jacobian_norms` differentiate the model that ran.
     """
     _check_cell(cell)
     if nonlinearity not in NONLINEARITIES:
         raise InputError(f"Unknown nonlinearity {nonlinearity!r}: choose tanh or relu.")
+    if gru_reset not in GRU_RESETS:
+        raise InputError(
+            f"Unknown gru_reset {gru_reset!r}: choose 'after' (PyTorch: r scales W_hn h + b_hn) "
+            "or 'before' (Cho 2014: W_hn reads r ⊙ h)."
+        )
     xs = np.array(xs, dtype=np.float64)  # a private copy
     if xs.ndim not in (2, 3) or xs.shape[-2] < 1 or xs.shape[-1] < 1:
         raise InputError(
@@ -297,7 +330,7 @@ def forward(cell, params, xs, *, h0=None, c0=None, nonlinearity="tanh") -> Trace
         raise InputError(f"c0 only exists for the lstm, not the {cell}.")
     h_init, c_init = h_prev, c_prev
 
-    core_forward = CORES[cell][0]
+    core_forward = CORES[kernel(cell, gru_reset)][0]
     W_hh, b_hh, relu = params["weight_hh"], params["bias_hh"], nonlinearity == "relu"
     GI = X @ params["weight_ih"].T + params["bias_ih"]  # every input projected in one matmul
     hs, cs, acts, aux = forward_records(cell, (T, B), H)  # the core writes each step into them
@@ -318,7 +351,7 @@ def forward(cell, params, xs, *, h0=None, c0=None, nonlinearity="tanh") -> Trace
     return Trace(
         cell=cell, h=public(hs), c=public(cs), gates=gates, xs=_readonly(xs),
         params={k: _readonly(v.copy()) for k, v in params.items()},
-        h0=initial(h_init), c0=initial(c_init), nonlinearity=nonlinearity,
+        h0=initial(h_init), c0=initial(c_init), nonlinearity=nonlinearity, gru_reset=gru_reset,
         acts=_readonly(acts), aux=_readonly(aux),
     )  # fmt: skip
 
@@ -343,11 +376,11 @@ def _local_derivatives(trace):
     """(T, B, H) previous states and every step's local derivatives, computed all at once."""
     h_prev = _previous(trace, trace.h, trace.h0)
     c_prev = _previous(trace, trace.c, trace.c0) if trace.cell == "lstm" else None
-    local = CORES[trace.cell][1]
+    local = CORES[trace.kernel][1]
     return h_prev, local(h_prev, c_prev, trace.acts, trace.aux, trace.nonlinearity == "relu")
 
 
-def _bptt(trace, loc, dH, K, records=None):
+def _bptt(trace, loc, dH, K, records=None, dC=None):
     """Backpropagate through time once, yielding after each step from T-1 down to 0.
 
     loc: every step's local derivatives (:func:`_local_derivatives`). dH(t) gives the (K, H)
@@ -355,13 +388,14 @@ def _bptt(trace, loc, dH, K, records=None):
     many seeds at once (the H rows of a Jacobian), broadcast against its (1, ...) per-step
     records. ``records`` = (dh, dc, dgh): (T, K, ...) arrays that receive every step's total
     dL/dh_t, dL/dc_t (lstm; else None) and recurrent pre-activation gradient; None keeps only
-    the current step (the caller consumes each one as it is yielded).
+    the current step (the caller consumes each one as it is yielded). dC(t) (lstm, optional)
+    gives the (K, H) direct gradient on c_t.
 
     Yields (t, dh, dc, dgh, loc_t, dh_prev, dc_prev): the step's gradients and local
     derivatives, and what flows on to step t-1 (after step 0: dL/dh_0 and dL/dc_0).
     """
     cell, T, H = trace.cell, trace.T, trace.H
-    core_backward, W_hh = CORES[cell][2], trace.params["weight_hh"]
+    core_backward, W_hh = CORES[trace.kernel][2], trace.params["weight_hh"]
     lstm = cell == "lstm"
     if records is None:  # one step's worth, overwritten by every step
         GH = trace.acts.shape[-1]
@@ -375,27 +409,32 @@ def _bptt(trace, loc, dH, K, records=None):
         i = t if keep else 0
         dh = np.add(dH(t), dh_prev, out=dh_rec[i])  # direct gradient plus what flows from t+1
         dc = None if dc_rec is None else dc_rec[i]
+        if dC is not None:  # the loss's own gradient on c_t joins what flows from c_{t+1}
+            dc_prev += dC(t)
         core_backward(dh, dc_prev, steps[t], W_hh, (dh_prev, dc_prev, dgh_rec[i], dc))
         _clip_gradient(state)  # explode to a finite limit
         yield t, dh, dc, dgh_rec[i], steps[t], dh_prev, dc_prev
 
 
-def backward(trace: Trace, dL_dh) -> Grads:
+def backward(trace: Trace, dL_dh, dL_dc=None) -> Grads:
     """Exact backpropagation through time.
 
     Parameters
     ----------
     trace : Trace
-        From :func:`forward`.
+        From :func:`forward` (any cell and variant: the GRU's ``gru_reset`` is read from it).
     dL_dh : array_like (T, H) or (B, T, H)
         Direct gradient of the loss on each h_t (zeros except the last row for a loss on the
         last step only).
+    dL_dc : array_like (T, H) or (B, T, H), optional
+        LSTM only: direct gradient of the loss on each cell state c_t (for a loss on c_T, as in
+        deeplearning.ai's ``lstm_cell_backward``). None is zeros; any other cell raises.
 
     Returns
     -------
     Grads
-        Gradients of L = Σ_t <dL_dh[t], h_t> with respect to every state, input, initial state
-        and parameter.
+        Gradients of L = Σ_t <dL_dh[t], h_t> + Σ_t <dL_dc[t], c_t> with respect to every
+        state, input, initial state and parameter.
 
     Notes
     -----
@@ -409,6 +448,20 @@ def backward(trace: Trace, dL_dh) -> Grads:
         raise InputError(f"dL_dh has shape {dL_dh.shape}; expected {trace.h.shape} like trace.h.")
     if not np.all(np.abs(dL_dh) <= GRAD_LIMIT):  # also catches NaN and inf
         raise InputError(f"dL_dh must be finite with magnitudes at most {GRAD_LIMIT:g}.")
+    dC = None
+    if dL_dc is not None:
+        if trace.cell != "lstm":
+            raise InputError(
+                f"dL_dc is a gradient on the LSTM's cell states; a {trace.cell} has none."
+            )
+        dL_dc = np.asarray(dL_dc, dtype=np.float64)
+        if dL_dc.shape != trace.c.shape:
+            raise InputError(
+                f"dL_dc has shape {dL_dc.shape}; expected {trace.c.shape} like trace.c."
+            )
+        if not np.all(np.abs(dL_dc) <= GRAD_LIMIT):  # also catches NaN and inf
+            raise InputError(f"dL_dc must be finite with magnitudes at most {GRAD_LIMIT:g}.")
+        dC = _time_major(trace, dL_dc).__getitem__
     dH = _time_major(trace, dL_dh)
     T, K, H = dH.shape
     h_prev_all, loc = _local_derivatives(trace)
@@ -417,16 +470,16 @@ def backward(trace: Trace, dL_dh) -> Grads:
     dGH = np.empty((T, K, trace.acts.shape[-1]))  # stacked recurrent pre-activation gradients
     dh0 = dc0 = None
     records = (dh_total, dc_total, dGH)
-    for _, _, _, _, _, dh0, dc0 in _bptt(trace, loc, dH.__getitem__, K, records):  # noqa: B007
+    for _, _, _, _, _, dh0, dc0 in _bptt(trace, loc, dH.__getitem__, K, records, dC):  # noqa: B007
         pass
-    dGI = input_gradient(trace.cell, dh_total, dGH, loc)  # the same array except in the gru
+    dGI = input_gradient(trace.kernel, dh_total, dGH, loc)  # the same array except in the gru
     X = _time_major(trace, trace.xs)
     p = trace.params
     GH = dGI.shape[-1]
     flat_gi, flat_gh = dGI.reshape(-1, GH), dGH.reshape(-1, GH)
     params = {
         "weight_ih": flat_gi.T @ X.reshape(-1, X.shape[-1]),  # Σ_t,b dgi ⊗ x
-        "weight_hh": flat_gh.T @ h_prev_all.reshape(-1, trace.H),  # Σ_t,b dgh ⊗ h_prev
+        "weight_hh": weight_hh_gradient(trace.kernel, dGH, h_prev_all, trace.acts),
         "bias_ih": flat_gi.sum(axis=0),
         "bias_hh": flat_gh.sum(axis=0),
     }
@@ -472,7 +525,8 @@ def _unbatched(trace, b):
         cell=trace.cell, h=sl(trace.h), c=sl(trace.c),
         gates={k: v[b] for k, v in trace.gates.items()}, xs=sl(trace.xs), params=trace.params,
         h0=sl(trace.h0), c0=sl(trace.c0), nonlinearity=trace.nonlinearity,
-        acts=trace.acts[:, b : b + 1], aux=None if trace.aux is None else trace.aux[:, b : b + 1],
+        gru_reset=trace.gru_reset, acts=trace.acts[:, b : b + 1],
+        aux=None if trace.aux is None else trace.aux[:, b : b + 1],
     )  # fmt: skip
 
 
@@ -519,7 +573,7 @@ def jacobian_norms(
                 for b in range(len(trace.xs))
             ]
         )
-    T, H, cell = trace.T, trace.H, trace.cell
+    T, H, kernel_key = trace.T, trace.H, trace.kernel
     first = 0 if max_lag is None else max(0, T - 1 - int(max_lag))  # the oldest step computed
     eye, zero = np.eye(H), np.zeros((H, H))
     W_ih = trace.params["weight_ih"]
@@ -528,7 +582,7 @@ def jacobian_norms(
     chunk = []  # Jacobians waiting for one batched norm computation (bounded memory)
     for t, dh, _, dgh, loc_t, _, _ in _bptt(trace, loc, lambda t: eye if t == T - 1 else zero, H):
         # row k of dh is ∂h_{T-1}[k]/∂h_t, of dgi @ W_ih is ∂h_{T-1}[k]/∂x_t
-        chunk.append(dh.copy() if wrt == "h" else input_gradient(cell, dh, dgh, loc_t) @ W_ih)
+        chunk.append(dh.copy() if wrt == "h" else input_gradient(kernel_key, dh, dgh, loc_t) @ W_ih)
         if len(chunk) == 128 or t == first:
             i = t - first
             norms[i : i + len(chunk)] = matrix_norms(np.stack(chunk[::-1]), ord)
