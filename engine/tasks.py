@@ -28,12 +28,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from .errors import InputError
 
-__all__ = ["ADDING", "MAX_LAG", "RECALL", "TASKS", "Task", "make_batch"]
+__all__ = [
+    "ADDING",
+    "MARK",
+    "MAX_LAG",
+    "RECALL",
+    "TASKS",
+    "Task",
+    "TaskSample",
+    "make_batch",
+    "sample",
+]
 
 MAX_LAG = 1000
 """The longest lag a task accepts (a bound on the work of one batch)."""
@@ -183,3 +194,75 @@ def make_batch(task: Task, lag: int, batch: int, rng) -> tuple[np.ndarray, np.nd
     xs[rows, 0, symbol] = 1.0
     xs[rows[:, None], np.arange(1, T), K + distractors] = 1.0
     return xs, symbol.astype(np.int64)
+
+
+MARK = "▲"
+"""Prefix of the label of a step the task's answer depends on (see :func:`sample`)."""
+
+
+class TaskSample(NamedTuple):
+    """One sequence of a task, labelled for a learner (see :func:`sample`).
+
+    Attributes
+    ----------
+    xs : ndarray (T, D)
+        The inputs, exactly as a training batch holds them.
+    target : ndarray (1,) float64 or int
+        adding: the sum of the two marked values; recall: the class of the first symbol.
+    labels : tuple[str, ...]
+        One per step. Adding: the value ``u_t`` with two decimals; recall: the symbol (``A``,
+        ``B``... for the classes, ``a``, ``b``... for the distractors). The steps in
+        ``marked`` carry the prefix :data:`MARK`.
+    marked : tuple[int, ...]
+        The steps the answer depends on: the two marked steps (adding), step 0 (recall).
+    features : tuple[str, ...]
+        One name per input channel (D).
+    """
+
+    xs: np.ndarray
+    target: np.ndarray
+    labels: tuple[str, ...]
+    marked: tuple[int, ...]
+    features: tuple[str, ...]
+
+
+def _letter(k: int, upper: bool) -> str:
+    """Symbol k as a letter (``A``/``a``...), or ``S12``/``s12`` beyond 26 symbols."""
+    if k < 26:
+        return chr((65 if upper else 97) + k)
+    return f"{'S' if upper else 's'}{k}"
+
+
+def sample(task: Task, lag: int, seed) -> TaskSample:
+    """Draw one sequence of a task with a readable label per step.
+
+    Parameters
+    ----------
+    task : Task
+    lag : int
+        1..MAX_LAG.
+    seed : int or sequence of int
+        Seeds ``np.random.default_rng``: the same seed gives the same sequence.
+
+    Returns
+    -------
+    TaskSample
+        The inputs (T, D) of :func:`make_batch` for a batch of one, its target, the labels
+        and the marked steps.
+    """
+    xs, targets = make_batch(task, lag, 1, np.random.default_rng(seed))
+    xs, target = xs[0], targets[0]
+    if task.kind == "adding":
+        marked = tuple(int(t) for t in np.flatnonzero(xs[:, 1]))  # the two marker steps
+        words = [f"{u:.2f}" for u in xs[:, 0]]
+        features = ("value u_t", "marker")
+    else:
+        K = task.n_classes
+        features = tuple(f"symbol {_letter(k, True)}" for k in range(K))
+        features += tuple(f"distractor {_letter(k, False)}" for k in range(task.n_distractors))
+        marked = (0,)  # the symbol to recall
+        hot = np.argmax(xs, axis=1)  # one-hot per step: classes first, then distractors
+        words = [_letter(int(hot[0]), True)]
+        words += [_letter(int(k) - K, False) for k in hot[1:]]
+    labels = tuple(MARK + w if t in marked else w for t, w in enumerate(words))
+    return TaskSample(xs, np.atleast_1d(target), labels, marked, features)

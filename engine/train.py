@@ -407,6 +407,9 @@ class TrainConfig:
         Seeds the parameters, the readout and the training batches.
     forget_bias : float or None
         LSTM only: the forget gate's initial bias (``init_params(..., forget_bias=...)``).
+    update_bias : float or None
+        GRU only: the update gate's initial bias (``init_params(..., update_bias=...)``);
+        None leaves PyTorch's initialisation.
     eval_size : int
         Sequences in the held-out batch.
     nonlinearity : {"tanh", "relu"}
@@ -435,6 +438,7 @@ class TrainConfig:
     forget_bias: float | None = 1.0
     eval_size: int = 1000
     nonlinearity: str = "tanh"
+    update_bias: float | None = None
 
     def __post_init__(self):
         if self.cell not in CELLS:
@@ -450,10 +454,9 @@ class TrainConfig:
         _positive(self.lr, "The learning rate", False)
         _positive(self.clip, "The clipping norm", True)
         _positive(self.max_seconds, "The time budget", True)
-        if self.forget_bias is not None and not (
-            _is_number(self.forget_bias) and math.isfinite(self.forget_bias)
-        ):
-            raise InputError(f"The forget bias must be a finite number; got {self.forget_bias!r}.")
+        for name, bias in (("forget", self.forget_bias), ("update", self.update_bias)):
+            if bias is not None and not (_is_number(bias) and math.isfinite(bias)):
+                raise InputError(f"The {name} bias must be a finite number; got {bias!r}.")
         if self.nonlinearity not in ("tanh", "relu"):
             raise InputError(f"Unknown nonlinearity {self.nonlinearity!r}: choose tanh or relu.")
 
@@ -602,7 +605,10 @@ class Trainer:
     def __init__(self, config: TrainConfig):
         self.config = c = config
         task = c.task
-        options = {"forget_bias": c.forget_bias} if c.cell == "lstm" else {}
+        options = {
+            "lstm": {"forget_bias": c.forget_bias},
+            "gru": {"update_bias": c.update_bias},
+        }.get(c.cell, {})
         cell_params = init_params(c.cell, task.input_size, c.hidden_size, seed=c.seed, **options)
         readout = init_readout(c.hidden_size, task.output_size, seed=[c.seed, 2])
         self._model = {**cell_params, "weight_out": readout["weight"], "bias_out": readout["bias"]}
