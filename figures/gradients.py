@@ -852,8 +852,8 @@ def takeaway(curves: dict, lag: int | None = None) -> str:
 UNDERFLOW_LOG10 = -300.0
 """Products below 10^-300 are named as such (float64 underflows near there), never as 0."""
 HOLDS, PARTLY = 0.5, 1e-2
-"""A gated path that carries at least HOLDS of the gradient over the lag keeps the state; one
-below PARTLY forgets it; in between it keeps part of it."""
+"""A gate whose product carries at least HOLDS of the gradient over the lag holds the state;
+one below PARTLY lets it go; in between it holds part of it."""
 _GATE_WORDS = {
     "gru": ("the GRU's update gate", "z", "its direct path"),
     "lstm": ("the LSTM's forget gate", "f", "its cell-state path"),
@@ -912,7 +912,8 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
     -------
     str
         Plain text: each gate's mean over those steps, the unit mean of its product, what that
-        means (keeps the state, keeps part of it, forgets it), and a closing sentence that
+        means for the gate (holds the state, holds part of it, lets it go; a claim about the
+        gated path, not the total gradient, which may take other paths), and a sentence that
         follows the verdicts. Products below 10⁻³⁰⁰ are said as such; "" without gates.
 
     Equations::
@@ -943,29 +944,30 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
         mean = float(np.mean(a[a.shape[0] - k :]))
         lg = _mean_log10_product(a, k) if not math.isnan(mean) else math.nan
         if math.isnan(lg):
-            verdict = "has no finite value"
+            verdict = "the product has no finite value"
         elif lg >= math.log10(HOLDS):
-            verdict = "keeps the state"
+            verdict = "the gate holds the state"
         elif lg >= math.log10(PARTLY):
-            verdict = "keeps part of the state"
+            verdict = "the gate holds part of it"
         else:
-            verdict = "forgets the state"
+            verdict = "the gate lets the state go"
         verdicts[c] = verdict
         clauses.append(
             f"{name} averages {sym} = {_fmt_gate(mean)}, so {path} carries back Π {sym} "
-            f"{_fmt_product(lg)} of the last step's gradient (mean over units): it {verdict}"
+            f"{_fmt_product(lg)} of the last step's gradient (mean over units): {verdict}"
         )
     steps = f"{k} step{'s' if k != 1 else ''}"
     text = f"Over the {steps} shown, " + "; ".join(clauses) + "."
-    keep = [c for c, v in verdicts.items() if v == "keeps the state"]
+    keep = [c for c, v in verdicts.items() if v == "the gate holds the state"]
     rest = [c for c in verdicts if c not in keep]
     knobs = " or ".join(
         {"gru": "the GRU update bias", "lstm": "the LSTM forget bias"}[c] for c in rest
     )
     if not keep:
         text += (
-            f" Gated cells can learn to keep their state (raise {knobs}, or train them on "
-            "Train): at these settings they do not."
+            f" Gated cells can learn to hold their state with these gates (raise {knobs}, or "
+            "train them on Train): at these settings the gates do not, and what reaches the "
+            "oldest steps takes the other paths (split in the path charts below)."
         )
         return text
     held = " and ".join(_GATE_WORDS[c][1] for c in keep)

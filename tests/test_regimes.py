@@ -159,10 +159,10 @@ def test_memory_sentence_at_the_defaults_says_the_gates_forget_with_the_runs_num
         assert f"{g} = {means[g]:.2f}" in sentence
         assert f"Π {g} ≈ {style.fmt_grad(products[g])}" in sentence
         assert products[g] < 0.5
-    assert "it forgets the state" in sentence  # the GRU: Π z ~ 10^-5 over 14 steps
+    assert "the gate lets the state go" in sentence  # the GRU: Π z ~ 10^-5 over 14 steps
     assert products["z"] < 1e-2
-    assert "can learn to keep their state" in sentence and "they do not" in sentence
-    assert "keeps the state" not in sentence
+    assert "can learn to hold their state" in sentence and "the gates do not" in sentence
+    assert "holds the state" not in sentence
 
 
 def test_memory_sentence_with_the_update_bias_says_the_gru_keeps_its_state():
@@ -171,16 +171,16 @@ def test_memory_sentence_with_the_update_bias_says_the_gru_keeps_its_state():
     assert f"z = 1 − {style.fmt_grad(1 - means['z'])}" in sentence
     assert f"Π z ≈ {style.fmt_grad(products['z'])}" in sentence
     gru, lstm = sentence.split("; ")[:2]
-    assert "it keeps the state" in gru and "keeps the state" not in lstm
+    assert "the gate holds the state" in gru and "holds the state" not in lstm
     assert "(z here)" in sentence and "raise the LSTM forget bias" in sentence
-    assert "they do not" not in sentence
+    assert "the gates do not" not in sentence
 
 
 def test_memory_sentence_with_the_forget_bias_says_the_lstm_keeps_its_state():
     sentence, products, means, _ = memory_case(forget_bias=6.0)
     assert products["f"] > 0.5 and means["f"] > 0.99
     gru, lstm = sentence.split("; ")[:2]
-    assert "it keeps the state" in lstm and "it forgets the state" in gru
+    assert "the gate holds the state" in lstm and "the gate lets the state go" in gru
     assert "(f here)" in sentence and "raise the GRU update bias" in sentence
 
 
@@ -189,7 +189,7 @@ def test_memory_sentence_with_a_negative_forget_bias_says_both_forget():
     assert means["f"] < 0.01 and products["f"] < 1e-20
     assert f"f = {style.fmt_grad(means['f'])}" in sentence
     assert f"Π f ≈ {style.fmt_grad(products['f'])}" in sentence
-    assert sentence.count("it forgets the state") == 2 and "they do not" in sentence
+    assert sentence.count("the gate lets the state go") == 2 and "the gates do not" in sentence
 
 
 def test_memory_sentence_for_one_step_has_no_product():
@@ -197,7 +197,7 @@ def test_memory_sentence_for_one_step_has_no_product():
     assert k == 0
     assert f"z = {means['z']:.2f}" in sentence and f"f = {means['f']:.2f}" in sentence
     assert sentence.startswith("With no step back to cross there is no product of gates")
-    assert "Π" not in sentence and "forgets" not in sentence and "keeps" not in sentence
+    assert "Π" not in sentence and "lets" not in sentence and "holds" not in sentence
 
 
 def test_memory_sentence_names_underflow_below_1e300_never_zero():
