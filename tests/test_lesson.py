@@ -1,0 +1,215 @@
+"""The lesson exporter (``python -m lesson``): arguments, errors, contents, escaping, size."""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from plotly.offline import get_plotlyjs
+
+import engine
+from lesson import DEFAULT, Settings, app_link, build_html, query
+from lesson.__main__ import main
+from lesson.build import MEASURE_LABELS, bound_sentence
+from lesson.compute import compare, run, sequence
+from ui import state
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_GZ = 2_000_000  # the issue's target for the default lesson, gzipped
+URL = re.compile(r"https?://[^\s\"'<>)\\]+")
+NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1998/Math/MathML")
+"""XML namespace names (ui/timeline.js, the equations' MathML): identifiers, never fetched."""
+
+
+@pytest.fixture(scope="module")
+def default_page() -> str:
+    return build_html(DEFAULT)
+
+
+def _data(page: str) -> dict:
+    blob = page.split('<script type="application/json" id="ls-data">', 1)[1].split("</script>")[0]
+    return json.loads(blob)
+
+
+def _own_part(page: str) -> str:
+    """The file without the embedded plotly.js bundle (which is plotly's, verbatim)."""
+    js = get_plotlyjs()
+    assert page.count(js) == 1, "plotly.js must be embedded exactly once"
+    return page.replace(js, "")
+
+
+def _urls(page: str) -> set[str]:
+    """Every http(s) URL in the file outside plotly.js, namespace names left out."""
+    own = _own_part(page)
+    for ns in NAMESPACES:
+        own = own.replace(ns, "")
+    return set(URL.findall(own))
+
+
+def test_cli_writes_the_file(tmp_path, capsys):
+    out = tmp_path / "wallet.html"
+    assert main(["--preset", "Allergy (text)", "--cell", "gru", "--H", "8", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    data = _data(page)
+    # Allergy in Gates over time for the GRU, H = 8 everywhere
+    assert "Gates over time · GRU" in page and data["first"] == "gru-forward"
+    assert {t["H"] for t in data["timelines"].values()} == {8}
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_from_any_folder(tmp_path):
+    out = tmp_path / "numbers.html"
+    done = subprocess.run(
+        [sys.executable, "-m", "lesson", "--numbers", "1 0 0 0 0 0", "--seed", "3", "--out",
+         str(out)], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert _data(out.read_text(encoding="utf-8"))["timelines"]["rnn-forward"]["T"] == 6
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--preset", "Nope"], "invalid choice"),
+        (["--H", "0"], "not between 1 and 256"),
+        (["--H", "sixteen"], "not a whole number"),
+        (["--cell", "transformer"], "invalid choice"),
+        (["--text", "a", "--numbers", "1"], "not allowed with"),
+        (["--text", "   "], "empty"),
+        (["--numbers", "1, two, 3"], "two"),
+        (["--unit", "16"], "unit must be below H = 16"),
+        (["--out", "/no/such/folder/x.html"], "does not exist"),
+        (["--app-url", "javascript:alert(1)"], "must start with http"),
+    ],
+)
+def test_bad_input_is_a_clear_error_with_exit_code_2(argv, message, tmp_path, capsys):
+    if "--out" not in argv:
+        argv = [*argv, "--out", str(tmp_path / "x.html")]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_the_file_holds_every_section(default_page):
+    page = default_page
+    for ident in ("ls-step", "ls-gates", "ls-vg", "ls-settings", "ls-app-link", "ls-takeaway",
+                  "ls-theory", "ls-why"):  # fmt: skip
+        assert f'id="{ident}"' in page, ident
+    data = _data(page)
+    # a timeline per cell and direction, each the figures.timeline payload of the run
+    assert sorted(data["timelines"]) == sorted(
+        f"{c}-{m}" for c in engine.CELLS for m in ("forward", "backward")
+    )
+    for key, t in data["timelines"].items():
+        assert (t["cell"], t["mode"]) == tuple(key.split("-")) and t["T"] == 15
+    names = re.findall(r'data-name="(\w+)"', page)
+    assert names == [
+        "gate_heatmaps",
+        "step_bars",
+        "unit_lines",
+        "saturation_strip",
+        "gradient_strips",
+        "gradient_vs_lag",
+        "lstm_path",
+        "gru_path",
+        "why_factors",
+    ]
+    for name in names:  # each figure has its JSON, with a title
+        blob = page.split(f'-{name}-json">', 1)[1].split("</script>")[0]
+        assert json.loads(blob)["layout"]["title"]["text"], name
+    # the component's own JS and CSS, inlined (not a copy that could drift)
+    assert (ROOT / "ui" / "timeline.css").read_text(encoding="utf-8") == data["css"]
+    assert "class Timeline" in page and "export default" not in _own_part(page)
+    # every setting is listed
+    table = page.split('id="ls-settings"', 1)[1]
+    for name in ("source", "input", *[f.name for f in dataclasses.fields(Settings)]):
+        if name not in ("preset", "text", "numbers"):
+            assert f"<th scope='row'>{name}</th>" in table, name
+
+
+def test_texts_are_computed_from_the_run(default_page):
+    seq, _ = sequence(DEFAULT)
+    runs = {c: run(DEFAULT, seq, c) for c in engine.CELLS}
+    cmp = compare(DEFAULT, runs)
+    # the RNN's curve is exactly engine.jacobian_norms, and the bound really bounds it here
+    assert (cmp.curves["rnn"] == engine.jacobian_norms(runs["rnn"].trace, "x")).all()
+    assert cmp.bound_holds and (cmp.curves["rnn"] <= cmp.bound * (1 + 1e-9)).all()
+    sentence = bound_sentence(cmp)
+    assert f"σ_max(W_hh) = {cmp.sigma_max:.3f}" in sentence and "holds at every lag" in sentence
+    assert "upper bound" in sentence
+    assert sentence.replace("&", "&amp;").replace("'", "&#x27;") in default_page
+
+
+def test_exploding_relu_rnn_is_called_overflow_not_vanishing():
+    s = dataclasses.replace(DEFAULT, activation="relu", scale=10.0, init="identity",
+                            source="numbers", numbers=" ".join(["50"] * 200), T=200)  # fmt: skip
+    seq, _ = sequence(s)
+    cmp = compare(s, {c: run(s, seq, c) for c in engine.CELLS})
+    assert cmp.rnn_overflow is not None
+    sentence = bound_sentence(cmp)
+    assert "overflowed from step" in sentence and "must vanish" not in sentence
+    assert "10¹⁰⁰" in build_html(s)
+
+
+def test_no_url_but_the_link_back_to_the_app(default_page):
+    assert _urls(default_page) == {app_link(DEFAULT)} == {"http://localhost:8501/"}
+    own = _own_part(default_page)
+    assert "Content-Security-Policy" in own and "default-src 'none'" in own
+    other = build_html(dataclasses.replace(DEFAULT, cell="gru", H=32), app_url="https://a.b/c/")
+    assert _urls(other) == {"https://a.b/c/?cell=gru&amp;H=32"}
+
+
+def test_user_text_is_escaped():
+    evil = '<script>alert("x")</script> & <img src=x onerror=alert(1)> «ok»'
+    page = build_html(dataclasses.replace(DEFAULT, source="text", text=evil, tokens="words"))
+    own = _own_part(page)
+    assert "<script>alert" not in own and "<img" not in own and "onerror=alert(1)>" not in own
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img" in own  # the title
+    # inside the data, the tokens are JSON with <, > and & escaped, and read back intact
+    tokens = _data(page)["timelines"]["lstm-forward"]["tokens"]
+    assert tokens[:3] == ["<", "script", ">"] and "\\u003c" in own
+
+
+def test_the_link_is_the_apps_own_query_string():
+    cases = [
+        DEFAULT,
+        dataclasses.replace(DEFAULT, cell="gru", H=32, seed=7, forget_bias=2.5, activation="relu"),
+        dataclasses.replace(DEFAULT, source="text", text="a b & c", encoding="embedding", dim=8),
+        dataclasses.replace(DEFAULT, source="numbers", numbers="1 2 3", T=3, update_bias=-1.0),
+        dataclasses.replace(DEFAULT, source="text", text="x " * 1500),  # too long for a link
+    ]
+    for s in cases:
+        lesson = state.Lesson(**dataclasses.asdict(s))
+        assert query(s) == state.to_query(lesson), s
+    for s in cases[:-1]:  # the app reads the link back as the same lesson
+        assert state.from_query(query(s)) == (state.Lesson(**dataclasses.asdict(s)), [])
+
+
+def test_settings_share_the_apps_names_and_defaults():
+    for f in dataclasses.fields(Settings):
+        assert getattr(DEFAULT, f.name) == getattr(state.DEFAULT, f.name), f.name
+
+
+def test_measures_and_a_long_numeric_preset():
+    s = dataclasses.replace(DEFAULT, preset="Impulse", T=400, measure="bptt", H=8)
+    page = build_html(s)
+    data = _data(page)
+    assert len(data["timelines"]["rnn-forward"]["frames"]) == 200  # an even subsample
+    assert "evenly spaced steps" in page and MEASURE_LABELS["bptt"] in page
+
+
+def test_default_lesson_fits_the_size_target(default_page):
+    raw = default_page.encode()
+    gz = len(gzip.compress(raw, 9))
+    own = len(gzip.compress(_own_part(default_page).encode(), 9))
+    assert gz <= TARGET_GZ, f"{gz:,} bytes gzipped"
+    assert own < 300_000, f"the lesson's own part is {own:,} bytes gzipped"
