@@ -5,6 +5,9 @@ Pure NumPy, float64, PyTorch's equations and parameter layout. The public contra
 from here::
 
     from engine import init_params, forward, backward, jacobian_norms
+
+Weights trained elsewhere (PyTorch, Keras, deeplearning.ai's notation) come in through
+:mod:`engine.convert` (``load_params`` for an uploaded file).
 """
 
 from .cells import (
@@ -19,6 +22,17 @@ from .cells import (
     rnn_step_backward,
     rnn_step_forward,
     sigmoid,
+)
+from .convert import (
+    LAYOUTS,
+    Loaded,
+    from_deeplearning_ai,
+    from_keras,
+    from_pytorch,
+    load_params,
+    to_deeplearning_ai,
+    to_keras,
+    to_pytorch,
 )
 from .errors import InputError
 from .sequence import (
@@ -79,6 +93,15 @@ __all__ = [
     "rnn_step_backward",
     "rnn_step_forward",
     "sigmoid",
+    "LAYOUTS",
+    "Loaded",
+    "from_deeplearning_ai",
+    "from_keras",
+    "from_pytorch",
+    "load_params",
+    "to_deeplearning_ai",
+    "to_keras",
+    "to_pytorch",
     "activation_slope",
     "forget_products",
     "gate_saturation",
