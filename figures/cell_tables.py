@@ -22,6 +22,8 @@ grad : key of :func:`engine.explain.unit_gradients`: the backward fill and print
 groups : the sub-steps (``f i g c o h`` / ``r z n h``) whose path this element belongs to;
     the rest fades when one sub-step is in focus.
 hover : the formula of the element, shown on hover and focus.
+width : for a note, the widest its lines may be drawn (canvas units): the room between the
+    elements beside it.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Element:
     grad: str | None = None
     groups: str = ""
     hover: str = ""
+    width: float | None = None
 
 
 def _box(name, x, act, groups, hover, *, value=None, grad=None):
@@ -107,7 +110,7 @@ LSTM = (
     _wire("h_down", "h", (9.2, 2.86), (9.2, BUS_Y), (10.7, BUS_Y)),
     Element("h", "pill", (11.25, BUS_Y), "h_t", "h", "dh", "h",
             "h_t: the hidden state, the step's output and the next step's input"),
-    Element("factor", "note", (4.3, 5.45), groups="f c"),
+    Element("factor", "note", (4.3, 5.45), groups="f c", width=3.3),
 )  # fmt: skip
 
 GRU = (
@@ -115,7 +118,9 @@ GRU = (
     Element("h_prev", "pill", (0.75, STATE_Y), "h_{t−1}", "h_prev", "dh_prev", "r z n h",
             "h_{t−1}: the hidden state the step receives"),
     Element("line_in", "state", ((1.3, STATE_Y), (2.36, STATE_Y)), value="h_prev",
-            grad="dh_z", groups="z h"),
+            grad="dh_z", groups="z h",
+            hover="h_{t−1} on the direct path into × z_t; backward, its colour is that path's "
+            "share ∂L/∂h_t z_t of the total ∂L/∂h_{t−1} (the h_{t−1} pill)"),
     Element("mul_z", "op", (2.6, STATE_Y), "×", "zh", None, "z h", "z_t ⊙ h_{t−1}: what is kept"),
     Element("line_mid", "state", ((2.84, STATE_Y), (8.36, STATE_Y)), value="zh", grad="dh",
             groups="h"),
@@ -152,7 +157,7 @@ GRU = (
     Element("mul_n", "op", (8.6, 3.9), "×", "omzn", None, "n h",
             "(1 − z_t) ⊙ n_t: what is written"),
     _wire("omzn_up", "n h", (8.6, 4.14), (8.6, STATE_Y - OP_R)),
-    Element("factor", "note", (5.6, 5.45), groups="z h"),
+    Element("factor", "note", (5.6, 5.5), groups="z h", width=5.3),
 )  # fmt: skip
 
 RNN = (
@@ -170,7 +175,7 @@ RNN = (
             value="h", grad="dh", groups="h"),
     Element("h", "pill", (11.25, STATE_Y), "h_t", "h", "dh", "h",
             "h_t: the hidden state, the step's output and the next step's input"),
-    Element("factor", "note", (4.4, 3.7), groups="h"),
+    Element("factor", "note", (4.4, 3.7), groups="h", width=4.0),
 )  # fmt: skip
 
 TABLES = {"lstm": LSTM, "gru": GRU, "rnn": RNN}

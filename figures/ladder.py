@@ -13,6 +13,7 @@ gradients the engine's BPTT produced), so the ladder and the diagram never disag
 from __future__ import annotations
 
 import functools
+import math
 import re
 from dataclasses import dataclass
 
@@ -21,7 +22,47 @@ from latex2mathml.converter import convert
 
 from . import style
 
-fv, fg = style.fmt_value, style.fmt_grad
+LIMIT = 1e100  # engine.cells.STATE_LIMIT and GRAD_LIMIT: beyond it a number has exploded
+FLOOR = 1e-300  # below it a gradient has vanished (float64 rounds it towards 0)
+OVERFLOW = "overflow"
+BELOW = "<10⁻³⁰⁰"
+
+
+def fv(v: float) -> str:
+    """A forward value: ``+0.92``; beyond 10¹⁰⁰ (an exploded state, held at the engine's cap)
+    ``∞`` / ``−∞``, never a number that looks ordinary."""
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if abs(v) >= LIMIT:
+        return "∞" if v > 0 else "−∞"
+    return style.fmt_value(v)
+
+
+def fg(v: float) -> str:
+    """A gradient: ``1.2×10⁻⁵``; ``overflow`` at or beyond 10¹⁰⁰ (or through a state held at
+    the cap: ``inf``); ``<10⁻³⁰⁰`` for a nonzero value below 10⁻³⁰⁰ (a vanished gradient)."""
+    v = float(v)
+    if math.isnan(v):
+        return "NaN"
+    if abs(v) >= LIMIT:
+        return OVERFLOW
+    if 0 < abs(v) < FLOOR:
+        return BELOW if v > 0 else f"−({BELOW})"
+    return style.fmt_grad(v)
+
+
+def fgate(v: float) -> str:
+    """A sigmoid gate's value, exact where it is saturated: ``4.5×10⁻⁵``, ``1 − 4.5×10⁻⁵``
+    (two decimals would print 0.00 or 1.00), else ``+0.77``."""
+    v = float(v)
+    if math.isfinite(v) and 0 <= v < 5e-3:
+        return style.fmt_grad(v)
+    if math.isfinite(v) and 1 - 5e-3 < v <= 1:
+        return "1" if v == 1 else f"1 − {style.fmt_grad(1 - v)}"
+    return fv(v)
+
+
 SIGMA = {"i": "σ", "f": "σ", "o": "σ", "r": "σ", "z": "σ", "g": "tanh", "n": "tanh"}
 MAX_TERMS = 4
 
@@ -101,7 +142,7 @@ def forward_lines(cell: str, nonlinearity: str, v: dict, F) -> list[Line]:
     if cell == "gru":
         n_nums = _frames(
             [
-                f"tanh({s} + ({fv(r)})({u}))"
+                f"tanh({s} + ({fgate(r)})({u}))"
                 for s, r, u in zip(
                     terms(v["wx_n"][F], v["b_in"][F]), v["r"][F],
                     terms(v["uh_n"][F], v["b_hn"][F]), strict=True,
@@ -109,9 +150,9 @@ def forward_lines(cell: str, nonlinearity: str, v: dict, F) -> list[Line]:
             ],
             [f"tanh({fv(a)})" for a in v["a_n"][F]],
         )  # fmt: skip
-        h_nums = _frames(product(v["omz"][F], v["n"][F]), terms(v["omzn"][F], v["zh"][F]))
-        h_nums = [[f"{a} + ({fv(z)})({fv(hp)})", b] for (a, b), z, hp in
-                  zip(h_nums, v["z"][F], v["h_prev"][F], strict=True)]  # fmt: skip
+        h_nums = [[f"({fgate(1 - z)})({fv(n)}) + ({fgate(z)})({fv(hp)})", b] for z, n, hp, b in
+                  zip(v["z"][F], v["n"][F], v["h_prev"][F], terms(v["omzn"][F], v["zh"][F]),
+                      strict=True)]  # fmt: skip
         return [
             _gate("r", v, F),
             _gate("z", v, F),
@@ -121,11 +162,12 @@ def forward_lines(cell: str, nonlinearity: str, v: dict, F) -> list[Line]:
                  v["h"][F], "h"),
         ]  # fmt: skip
     c_nums = _frames(
-        [f"{a} + {b}" for a, b in zip(product(v["f"][F], v["c_prev"][F]),
-                                      product(v["i"][F], v["g"][F]), strict=True)],
+        [f"({fgate(f)})({fv(c)}) + ({fgate(i)})({fv(g)})" for f, c, i, g in
+         zip(v["f"][F], v["c_prev"][F], v["i"][F], v["g"][F], strict=True)],
         terms(v["fc"][F], v["ig"][F]),
     )  # fmt: skip
-    h_nums = _frames(product(v["o"][F], v["tanh_c"][F]))
+    h_nums = _frames([f"({fgate(o)})({fv(c)})" for o, c in zip(v["o"][F], v["tanh_c"][F],
+                                                                strict=True)])  # fmt: skip
     return [
         _gate("f", v, F),
         _gate("i", v, F),

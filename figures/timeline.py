@@ -12,9 +12,12 @@ well under 1 MB.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from engine import explain
+from engine import cells, explain, theory
+from engine.cells import STATE_LIMIT
 
 from . import ladder, style
 from .cell_tables import HEIGHT, SIZES, TABLES, WIDTH
@@ -27,7 +30,8 @@ SUBSTEPS = {"rnn": "h", "gru": "rznh", "lstm": "figcoh"}
 FORWARD_ROWS = {"lstm": "figcoh", "gru": "rznh", "rnn": "h"}
 FACTOR_TEXT = {
     "lstm": ("∂L/∂c_{t−1} = ∂L/∂c_t × f_t", "× f_t = {} on the highway"),
-    "gru": ("∂L/∂h_t × z_t: the direct path's share", "× z_t = {} on the direct path"),
+    "gru": ("∂L/∂h_t × z_t: the direct path's share",
+            "× z_t = {}: the direct path's share {}\nof the total ∂L/∂h_{{t−1}} = {}"),
     "rnn": ("‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
             "gradient × at most\n‖diag({}) W_{{hh}}‖₂ = {}"),
 }  # fmt: skip
@@ -70,8 +74,10 @@ def _value_colors(kind, values, bounds, present) -> list[str]:
     return style.sample_colors(values, scale, -bound, bound)
 
 
-def _fmt(values, grad: bool) -> list[str]:
-    f = style.fmt_grad if grad else style.fmt_value
+def _fmt(values, grad: bool, kind: str = "") -> list[str]:
+    """Gradients as ``1.2×10⁻⁵`` (``overflow``, ``<10⁻³⁰⁰``), values as ``+0.92`` (``∞``), a
+    sigmoid gate exact where it is saturated (``4.5×10⁻⁵``, never ``+0.00``)."""
+    f = ladder.fg if grad else ladder.fgate if kind in style.SIGMOID_GATES else ladder.fv
     return [f(float(x)) for x in values]
 
 
@@ -97,6 +103,209 @@ def _gradients(trace, grads, unit, F) -> dict:
     return d
 
 
+def gradient_log10(trace, seed=None) -> dict[str, np.ndarray]:
+    """log10 of ‖dL/dh_t‖ (and ‖dL/dc_t‖) at every step, exact where float64 cannot hold them.
+
+    Parameters
+    ----------
+    trace : engine.Trace
+        An unbatched trace.
+    seed : ndarray (T, H), optional
+        dL/dh of the loss on each h_t; default :func:`engine.theory.last_step_seed` (the loss
+        the pages use).
+
+    Returns
+    -------
+    dict[str, ndarray (T,)]
+        ``h`` (and ``c`` for the lstm): log10 of the norm of the BPTT gradient, ``-inf`` where
+        it is exactly 0. The engine's own backward kernel is run step by step with the gradient
+        rescaled to norm 1 after every step and the scale kept as a logarithm, so a gradient
+        far below 10⁻³⁰⁸ (which float64 rounds to 0) or above the engine's 10¹⁰⁰ cap keeps
+        its true size. A ReLU state held at the engine's STATE_LIMIT passes no gradient here,
+        as in BPTT.
+
+    Equations::
+
+        dL/dh_{t-1} = J_tᵀ dL/dh_t = 10^s_t J_tᵀ u_t,   u_t = dL/dh_t / 10^s_t,  ‖u_t‖ ≤ 1
+    """
+    if trace.batched:
+        raise ValueError("gradient_log10 takes one sequence: pass an unbatched trace.")
+    cell, T, H = trace.cell, trace.T, trace.H
+    lstm = cell == "lstm"
+    seed = theory.last_step_seed(trace) if seed is None else np.asarray(seed, dtype=np.float64)
+    _, local, core_backward = cells.CORES[getattr(trace, "kernel", cell)]
+    h_prev = explain._previous(trace.h, trace.h0)
+    c_prev = explain._previous(trace.c, trace.c0) if lstm else None
+    aux = explain._record(trace, trace.aux)
+    acts = explain._record(trace, trace.acts)
+    loc = local(h_prev, c_prev, acts, aux, trace.nonlinearity == "relu")
+    W = trace.params["weight_hh"]
+    out_h, out_c = np.full(T, -np.inf), np.full(T, -np.inf)
+    u, uc, s = np.zeros(H), np.zeros(H), 0.0  # dL/dh_t = 10^s u, dL/dc from the future = 10^s uc
+    for t in range(T - 1, -1, -1):
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            if np.any(seed[t]):  # add the loss's own gradient on h_t at the common scale
+                big = max(s, 0.0)
+                u = u * 10.0 ** (s - big) + seed[t] * 10.0 ** (-big)
+                uc, s = uc * 10.0 ** (s - big), big
+            rec = cells.backward_records(cell, (1,), H)
+            core_backward(u[None], uc[None] if lstm else None, tuple(a[t][None] for a in loc),
+                          W, rec)  # fmt: skip
+        dh_prev, dc_prev, _, dc_total = rec
+        norm = float(np.linalg.norm(u))
+        out_h[t] = np.log10(norm) + s if norm > 0 else -np.inf
+        if lstm:
+            norm_c = float(np.linalg.norm(dc_total[0]))
+            out_c[t] = np.log10(norm_c) + s if norm_c > 0 else -np.inf
+        u = dh_prev[0].copy()
+        uc = dc_prev[0].copy() if lstm else uc
+        m = max(float(np.abs(u).max(initial=0.0)), float(np.abs(uc).max(initial=0.0)))
+        if m > 0 and np.isfinite(m):
+            u, uc, s = u / m, uc / m, s + float(np.log10(m))
+    return {"h": out_h, "c": out_c} if lstm else {"h": out_h}
+
+
+TINY = 1e-320
+"""Stands for a gradient that float64 rounded to 0 though it is not 0 (written ``<10⁻³⁰⁰``)."""
+SATURATED = 1e-3
+"""A gate is named saturated when its slope q(1 − q) is below this, tanh when 1 − v² is."""
+TANH_OUTPUTS = {"g": "g_t", "n": "n_t", "tanh_c": "tanh(c_t)"}
+
+
+def _sup(x: float) -> str:
+    """10 to a possibly huge power, written ``10⁻³⁰⁷³`` (a log10 rounded to an integer)."""
+    return "10" + str(int(round(x))).translate(style._SUPERSCRIPT).replace("-", "⁻")
+
+
+class Extremes:
+    """Where a run leaves float64's comfortable range: states beyond the engine's 10¹⁰⁰ cap
+    (a ReLU RNN that exploded), gradients beyond 10¹⁰⁰ or below 10⁻³⁰⁰ (their true size kept by
+    :func:`gradient_log10`)."""
+
+    def __init__(self, trace, backward: bool):
+        held = np.abs(trace.h) >= STATE_LIMIT  # (T, H): a state held at the cap
+        self.held = held
+        self.capped = held.any(axis=-1)  # (T,)
+        self.first_cap = int(np.argmax(self.capped)) if self.capped.any() else None
+        after = np.zeros(trace.T, dtype=bool)  # a held state among the steps s > t
+        after[:-1] = np.cumsum(self.capped[::-1])[::-1][1:] > 0
+        self.after = after
+        self.log10 = gradient_log10(trace)["h"] if backward else None
+
+    def gradients(self, d: dict, unit: int) -> dict:
+        """The backward numbers made honest: what crosses a held state is ``inf`` (written
+        "overflow", never 0); what float64 rounded to 0 below 10⁻³⁰⁰ is ``TINY``."""
+        out = dict(d)
+        through = {  # the steps whose value at t passes through a held state
+            "dh": self.after, "dh_next": self.after,
+            "dh_prev": self.after | self.capped, "da_h": self.after | self.held[:, unit],
+        }  # fmt: skip
+        for key, a in d.items():
+            if a is None or key == "dh_direct":  # the loss's own term: exact, 0 but at one step
+                continue
+            a = np.array(a, dtype=float)
+            mask = through.get(key, self.after | self.capped if key.startswith("contrib")
+                               else self.after)  # fmt: skip
+            mask = mask.reshape((-1,) + (1,) * (a.ndim - 1))
+            with np.errstate(invalid="ignore"):
+                a = np.where(mask & ~np.isnan(a), np.inf, a)
+                a = np.where(np.abs(a) >= STATE_LIMIT, np.copysign(np.inf, a), a)
+            out[key] = self.vanished_to_tiny(a)
+        return out
+
+    def vanished(self) -> np.ndarray:
+        """(T,) True where ‖dL/dh_t‖ is nonzero but below 10⁻³⁰⁰."""
+        lg = self.log10
+        return np.isfinite(lg) & (lg < np.log10(ladder.FLOOR)) & ~self.after
+
+    def vanished_to_tiny(self, a: np.ndarray) -> np.ndarray:
+        """Per step (axis 0): a gradient below 10⁻³⁰⁰ where the step's gradient has vanished."""
+        if self.log10 is None:
+            return a
+        gone = self.vanished().reshape((-1,) + (1,) * (a.ndim - 1))
+        with np.errstate(invalid="ignore"):
+            small = gone & (np.abs(a) < ladder.FLOOR)
+        return np.where(small, np.where(a < 0, -TINY, TINY), a)
+
+    def norms(self, grads_h) -> np.ndarray:
+        """(T,) ‖dL/dh_t‖ as the token chips show it: exact (from the log), ``inf`` through a
+        held state or beyond 10¹⁰⁰, ``TINY`` below 10⁻³⁰⁰."""
+        with np.errstate(over="ignore"):
+            n = np.power(10.0, np.clip(self.log10, -400, 400))
+        n[self.after | (self.log10 >= np.log10(STATE_LIMIT))] = np.inf
+        return self.vanished_to_tiny(n)
+
+    def alerts(self, trace, v, F, mode, unit) -> list[str]:
+        """Per animated step, the sentences that name an extreme where it happens."""
+        out = []
+        lg = self.log10
+        first_gone = None
+        if lg is not None:
+            gone = np.flatnonzero(self.vanished())
+            first_gone = int(gone.max()) if gone.size else None  # walking back: the first
+            big = np.flatnonzero(np.isfinite(lg) & (lg >= np.log10(STATE_LIMIT)))
+            first_big = int(big.max()) if big.size else None
+        for t in F:
+            t = int(t)
+            says = []
+            n = self.first_cap
+            if n is not None and mode == "forward" and t >= n:
+                says.append(f"Exploded at step {n}: beyond 10¹⁰⁰, shown as ∞ (the engine holds "
+                            "such a state at 10¹⁰⁰; the numbers after that step are those of the "
+                            "held states).")  # fmt: skip
+            elif n is not None and mode == "backward" and (self.after[t] or self.capped[t]):
+                says.append(f"Exploded at step {n}: the states there are beyond 10¹⁰⁰, shown as "
+                            "∞ and held at the engine's cap. A gradient that passes through a "
+                            "held state has no float64 value (the cap would pass 0, which looks "
+                            "like a vanished gradient), so it is written as overflow, never "
+                            "as 0.")  # fmt: skip
+            if lg is not None and first_gone is not None and t <= first_gone:
+                says.append(f"Vanished below 10⁻³⁰⁰ at step {first_gone}: here "
+                            f"‖∂L/∂h_t‖ = {_sup(lg[t])} (kept in log space); float64 rounds "
+                            "such numbers to 0, so they are written <10⁻³⁰⁰.")  # fmt: skip
+            if lg is not None and first_big is not None and t <= first_big and not self.after[t]:
+                says.append(f"The gradient passed 10¹⁰⁰ at step {first_big}: here ‖∂L/∂h_t‖ = "
+                            f"{_sup(lg[t])}, beyond 10¹⁰⁰, written as overflow.")  # fmt: skip
+            says.extend(_saturation(trace, v, t, unit))
+            out.append(" ".join(says))
+        return out
+
+
+def _saturation(trace, v, t, unit) -> list[str]:
+    """Gates at 0 or 1 and tanh at ±1 for unit k at step t, named with their slope."""
+    parts = []
+    for q in explain.GATES[trace.cell]:
+        if q in style.SIGMOID_GATES and q in v:
+            g = float(v[q][t])
+            slope = g * (1 - g)
+            if slope < SATURATED:
+                where = "1 (open)" if g > 0.5 else "0 (closed)"
+                parts.append(f"{q}_t = {ladder.fgate(g)} is saturated at {where}: its slope "
+                             f"{q}(1 − {q}) = {style.fmt_grad(slope)}")  # fmt: skip
+    tanh_vals = {k: name for k, name in TANH_OUTPUTS.items() if k in v}
+    if trace.cell == "rnn" and trace.nonlinearity == "tanh":
+        tanh_vals = {"h": "h_t"}
+    for key, name in tanh_vals.items():
+        x = float(v[key][t])
+        slope = 1 - x * x
+        if slope < SATURATED:
+            parts.append(f"{name} = {ladder.fv(x)} is saturated at ±1: its slope "
+                         f"1 − {name}² = {style.fmt_grad(slope)}")  # fmt: skip
+    out = [f"Saturated: {'; '.join(parts)}."] if parts else []
+    if trace.cell == "rnn" and trace.nonlinearity == "relu" and float(v["a_h"][t]) <= 0:
+        out.append("a_t ≤ 0: ReLU sets this unit to 0 and passes no gradient through it "
+                   "([a_t > 0] = 0).")  # fmt: skip
+    return out
+
+
+ACT_HOVER = {
+    "tanh": "h_t = tanh(W_ih x_t + W_hh h_{t−1} + b): the only path, squashed into (−1, 1) "
+    "every step",
+    "relu": "h_t = relu(W_ih x_t + W_hh h_{t−1} + b): the only path; ReLU keeps positive values "
+    "as they are (nothing bounds them) and sets the rest to 0",
+}
+
+
 def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
     bounds = explain.run_bounds(trace)
     backward = mode == "backward"
@@ -107,6 +316,9 @@ def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
                 "groups": el.groups.split(), "hover": el.hover}  # fmt: skip
         if el.label == "act":
             spec["label"] = trace.nonlinearity
+            spec["hover"] = ACT_HOVER[trace.nonlinearity]
+        if el.width is not None:
+            spec["maxw"] = el.width
         if el.shape == "box":
             spec["sym"] = el.value
         elements.append(spec)
@@ -126,37 +338,57 @@ def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
         else:
             kind = "h" if key == "h_prev" else key
             fills.append(_value_colors(kind, vals, bounds, present))
-        texts.append(None if el.shape in ("state", "wire") else _fmt(vals, backward))
+        texts.append(None if el.shape in ("state", "wire") else _fmt(vals, backward, key))
     return {"width": WIDTH, "height": HEIGHT, "elements": elements,
             "fill": fills, "text": texts, "widths": widths, "sizes": SIZES}  # fmt: skip
 
 
-def _factor_note(trace, v, F, unit, mode) -> list[str] | None:
+def _factor_note(trace, v, d, F, mode) -> list[str] | None:
+    """The factor written on the state path (backward); the GRU's line into × z_t carries only
+    the direct path's share, so its note names the share and the total beside it."""
     if mode != "backward":
         return None
     cell = trace.cell
     if cell == "rnn":
         slope = "[a_t>0]" if trace.nonlinearity == "relu" else "1−h_t²"
         fac = explain.rnn_factors(trace, F)
-        return [FACTOR_TEXT["rnn"][1].format(slope, style.fmt_grad(float(x))) for x in fac]
-    q = "f" if cell == "lstm" else "z"
-    return [FACTOR_TEXT[cell][1].format(style.fmt_value(float(x))) for x in v[q][F]]
+        return [FACTOR_TEXT["rnn"][1].format(slope, ladder.fg(float(x))) for x in fac]
+    if cell == "gru":
+        return [FACTOR_TEXT["gru"][1].format(ladder.fgate(z), ladder.fg(share), ladder.fg(total))
+                for z, share, total in zip(v["z"][F], d["dh_z"][F], d["dh_prev"][F],
+                                           strict=True)]  # fmt: skip
+    return [FACTOR_TEXT[cell][1].format(ladder.fgate(float(x))) for x in v["f"][F]]
 
 
-def _ladder(trace, v, d, F, mode, decades, present) -> list[dict]:
+HELD = "through a state beyond 10¹⁰⁰"
+"""Written instead of the numbers of a gradient line whose operands are finite but whose
+result passes through a state held at the engine's cap (so ``(1)(1) = overflow`` never shows)."""
+
+
+def _held_numbers(line, F, held) -> list:
+    out = []
+    for row, r, t in zip(line.numbers, line.result, F, strict=True):
+        named = any(ladder.OVERFLOW in x for x in row)
+        out.append([HELD] if held[t] and np.isinf(r) and not named else row)
+    return out
+
+
+def _ladder(trace, v, d, F, mode, decades, present, ext) -> list[dict]:
     bounds = explain.run_bounds(trace)
     if mode == "forward":
         lines = ladder.forward_lines(trace.cell, trace.nonlinearity, v, F)
     else:
         lines = ladder.backward_lines(trace.cell, trace.nonlinearity, v, d, F)
     out = []
+    held = ext.after | ext.capped
     for line in lines:
         if line.kind == "grad":
+            line = dataclasses.replace(line, numbers=_held_numbers(line, F, held))
             fill = _grad_colors(line.result, decades, present)
             result = _fmt(line.result, True)
         else:
             fill = _value_colors(line.kind, line.result, bounds, present)
-            result = _fmt(line.result, False)
+            result = _fmt(line.result, False, line.kind)
         out.append({"name": line.name, "groups": line.groups.split(),
                     "lhs": ladder.mathml(line.lhs), "symbolic": ladder.mathml(line.symbolic),
                     "numbers": line.numbers, "result": result, "fill": fill,
@@ -183,12 +415,20 @@ def _code_rows(values, vmin, vmax, log=False) -> list[str]:
     return ["".join(NAN_CODE if i < 0 else CODES[i] for i in row) for row in idx]
 
 
+def _range_ticks(b: float) -> tuple[str, str]:
+    """The ends of a signed colour range ±b; a range up to the engine's cap is written as the
+    number it is (``±1.0×10¹⁰⁰``), not as a value that exploded."""
+    if b < 1e4:
+        return style.fmt_value(-b), style.fmt_value(b)
+    return "−" + style.fmt_grad(b), "+" + style.fmt_grad(b)
+
+
 def _palette(name, present, n=LEVELS) -> list[str]:
     return style.sample_colors(np.linspace(0, 1, n), style.colorscale(name, presentation=present),
                                0, 1)  # fmt: skip
 
 
-def _strips(trace, grads, F, mode, decades, present) -> list[dict]:
+def _strips(trace, honest, F, mode, decades, present) -> list[dict]:
     """One row of H coloured cells per quantity: the whole state at this step, unit k outlined."""
     rows = []
     if mode == "forward":
@@ -200,14 +440,14 @@ def _strips(trace, grads, F, mode, decades, present) -> list[dict]:
             else:
                 b = bounds["c"] if q == "c" else bounds["h"] if q == "h" else 1.0
                 lo, hi, scale = -b, b, style.DIVERGING
-                ticks = (style.fmt_value(-b), style.fmt_value(b))
+                ticks = _range_ticks(b)
             rows.append({"name": q, "label": f"{q}_t", "palette": _palette(scale, present),
                          "codes": _code_rows(vals[F], lo, hi), "ticks": ticks})  # fmt: skip
         return rows
     lo, hi = decades
-    named = [("dh", "∂L/∂h_t", grads.h)]
-    if grads.c is not None:
-        named.append(("dc", "∂L/∂c_t", grads.c))
+    named = [("dh", "∂L/∂h_t", honest["dh"])]
+    if honest.get("dc") is not None:
+        named.append(("dc", "∂L/∂c_t", honest["dc"]))
     for name, label, vals in named:
         rows.append({"name": name, "label": label, "palette": _palette(style.GRADIENT, present),
                      "codes": _code_rows(vals[F], lo, hi, log=True),
@@ -242,20 +482,23 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     T = trace.T
     F = np.asarray(style.frame_steps_with(T, max_frames, min(max(step, 0), T - 1)), dtype=int)
     v = explain.unit_values(trace, unit)
-    d = _gradients(trace, grads, unit, F) if mode == "backward" else {}
-    norms = np.linalg.norm(grads.h, axis=-1)[F] if mode == "backward" else None
+    ext = Extremes(trace, mode == "backward")
+    d = ext.gradients(_gradients(trace, grads, unit, F), unit) if mode == "backward" else {}
+    norms = ext.norms(grads.h)[F] if mode == "backward" else None
+    honest = ext.gradients({"dh": grads.h, "dc": grads.c}, unit) if d else {}  # every unit
     # the token chips show ‖dL/dh_t‖ (up to √H times a unit's |dL/dh_t|) on the same range
     decades = grad_decades(*(d[k][F] for k in d if k.startswith(("d", "contrib"))),
-                           grads.h[F], norms) if d else (-1.0, 0.0)  # fmt: skip
+                           honest["dh"][F], norms) if d else (-1.0, 0.0)  # fmt: skip
     tokens = [_token(trace, labels, t) for t in F]
     return {
         "cell": trace.cell, "mode": mode, "unit": int(unit), "T": T, "H": trace.H,
         "nonlinearity": trace.nonlinearity, "frames": F.tolist(), "tokens": tokens,
         "tokenFill": None if norms is None else _grad_colors(norms, decades, present),
         "diagram": _diagram(trace, TABLES[trace.cell], v, d, F, mode, decades, present),
-        "factor": _factor_note(trace, v, F, unit, mode),
-        "ladder": _ladder(trace, v, d, F, mode, decades, present),
-        "strips": _strips(trace, grads, F, mode, decades, present),
+        "factor": _factor_note(trace, v, d, F, mode),
+        "alerts": ext.alerts(trace, v, F, mode, unit),
+        "ladder": _ladder(trace, v, d, F, mode, decades, present, ext),
+        "strips": _strips(trace, honest, F, mode, decades, present),
         "legend": _legend(trace, mode, decades, present),
         "stepMs": style.STEP_MS, "walk": 1 if mode == "forward" else -1,
         "substeps": list(SUBSTEPS[trace.cell]), "cellName": style.CELL_NAMES[trace.cell],
@@ -277,7 +520,7 @@ def _legend(trace, mode, decades, present) -> list[dict]:
         {
             "title": title,
             "colors": _palette(style.DIVERGING, present, 11),
-            "ticks": [style.fmt_value(-bounds["h"]), style.fmt_value(bounds["h"])],
+            "ticks": list(_range_ticks(bounds["h"])),
         }
     ]
     if trace.cell != "rnn":

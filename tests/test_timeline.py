@@ -18,6 +18,7 @@ import engine
 from engine import explain, inputs, theory
 from figures import cell_tables, ladder, style, timeline
 from figures.cell_tables import SIZES, TABLES
+from ui import texts
 
 CASES = [("rnn", "tanh"), ("rnn", "relu"), ("gru", "tanh"), ("lstm", "tanh")]
 CASE_IDS = ["rnn-tanh", "rnn-relu", "gru", "lstm"]
@@ -62,8 +63,8 @@ def payload(cell, nl, mode, step=0, labels=LABELS, unit=UNIT, **kw):
     return timeline.timeline_data(trace, grads, labels, unit=unit, mode=mode, step=step)
 
 
-def to_json(d) -> str:
-    return json.dumps(d, allow_nan=False)  # strict JSON: a NaN or inf float would raise
+def to_json(d, ascii: bool = True) -> str:
+    return json.dumps(d, allow_nan=False, ensure_ascii=ascii)  # a NaN or inf float would raise
 
 
 def parse_num(s: str) -> float:
@@ -268,12 +269,13 @@ def test_backward_numbers_are_the_engines(cell, nl):
             assert g["dc_prev"][t] == pytest.approx(dc_prev, rel=1e-12), "dc_prev = dc f"
             assert line_of(d, "dc_prev")["result"][j] == style.fmt_grad(g["dc_prev"][t])
             assert d["factor"][j] == timeline.FACTOR_TEXT["lstm"][1].format(
-                style.fmt_value(trace.gates["f"][t, UNIT])
+                ladder.fgate(trace.gates["f"][t, UNIT])
             ), "× f_t on the highway"
         elif cell == "gru":
+            z = trace.gates["z"][t, UNIT]
             assert d["factor"][j] == timeline.FACTOR_TEXT["gru"][1].format(
-                style.fmt_value(trace.gates["z"][t, UNIT])
-            ), "× z_t on the direct path"
+                ladder.fgate(z), style.fmt_grad(grads.h[t, UNIT] * z), style.fmt_grad(got)
+            ), "× z_t on the direct path: its share and the total beside it"
         else:
             h = trace.h[t]
             slope = (h > 0).astype(float) if nl == "relu" else 1 - h**2
@@ -553,12 +555,14 @@ def test_extreme_runs(nl, scale, steps, mode):
         if mode == "forward":
             for j, t in enumerate(F):
                 h = trace.h[t, unit]
-                want = "overflow" if abs(h) >= style.STATE_OVERFLOW else style.fmt_value(h)
+                want = "∞" if abs(h) >= style.STATE_OVERFLOW else style.fmt_value(h)
                 assert text_of(d, "h")[j] == want, f"h at t={t}"
                 assert line_of(d, "h")["result"][j] == want, f"ladder h at t={t}"
     if steps == 150:
         assert trace.overflow, "the engine saturated"
-        assert "overflow" in to_json(payload("rnn", nl, "forward", step=0, unit=0, **kw))
+        forward = to_json(payload("rnn", nl, "forward", step=0, unit=0, **kw), ascii=False)
+        assert "∞" in forward and "beyond 10¹⁰⁰" in forward, "an exploded state is named"
+        assert "overflow" in to_json(payload("rnn", nl, "backward", step=0, unit=0, **kw))
     if nl == "tanh":
         assert np.abs(grads.h[0]).max() < 1e-30, "the gradient vanished"
 
@@ -644,3 +648,210 @@ def test_frame_steps_with():
     steps = style.frame_steps_with(2000, 200, 1234)
     assert len(steps) == 200 and 1234 in steps and steps[0] == 0 and steps[-1] == 1999
     assert style.frame_steps_with(2000, 0, 5) == [], "no frames"
+
+
+# --------------------------------------------------------------------------------------------
+# Honest extremes: overflow, underflow and saturation named where they happen (issue 9)
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def regime(cell, nl="tanh", *, steps=40, init="uniform", scale=1.0, forget=1.0, update=0.0):
+    """One run on the impulse (a 1 at t = 0, then zeros) with the teaching knobs, H = 16."""
+    values = inputs.preset("Impulse", steps=steps).values
+    kw = (
+        {"forget_bias": forget}
+        if cell == "lstm"
+        else {"update_bias": update}
+        if cell == "gru"
+        else {}
+    )
+    params = engine.init_params(
+        cell, values.shape[1], 16, seed=0, recurrent_init=init, recurrent_scale=scale, **kw
+    )
+    trace = engine.forward(cell, params, values, nonlinearity=nl)
+    return trace, engine.backward(trace, theory.last_step_seed(trace))
+
+
+def regime_payload(mode, unit=0, step=None, **kw):
+    trace, grads = regime(**kw)
+    step = trace.T - 1 if step is None else step
+    return timeline.timeline_data(trace, grads, None, unit=unit, mode=mode, step=step)
+
+
+EXPLODING = {"cell": "rnn", "nl": "relu", "steps": 2000, "init": "identity", "scale": 10.0}
+
+
+def test_gradient_log10_is_the_engines_norm_and_keeps_what_float64_loses():
+    growing = {"cell": "rnn", "nl": "relu", "steps": 200, "init": "identity", "scale": 1.5}
+    for kw in ({"cell": "rnn"}, {"cell": "gru"}, {"cell": "lstm"}, growing):
+        trace, grads = regime(**kw)
+        got = timeline.gradient_log10(trace)
+        want = np.log10(np.linalg.norm(grads.h, axis=-1))  # all well inside float64 here
+        np.testing.assert_allclose(got["h"], want, rtol=0, atol=1e-12, err_msg=str(kw))
+        if trace.cell == "lstm":
+            want_c = np.log10(np.linalg.norm(grads.c, axis=-1))
+            np.testing.assert_allclose(got["c"], want_c, rtol=0, atol=1e-12, err_msg="c")
+    # a tanh RNN with W_hh scaled by 0.05: each step back multiplies the gradient by the same
+    # Jacobian as in the engine; far back the engine's float64 gradient is 0, the log is not
+    trace, grads = regime("rnn", steps=2000, scale=0.05)
+    lg = timeline.gradient_log10(trace)["h"]
+    assert np.all(grads.h[0] == 0), "float64 lost the gradient at t = 0"
+    assert np.isfinite(lg[0]) and lg[0] < -1000, "its true size is kept"
+    assert np.all(np.diff(lg) > 0), "it shrinks at every step back"
+    # the decrease per step is the log of the step's exact factor ‖J_tᵀ u‖/‖u‖, bounded by
+    # the local factor ‖diag(1 − h_t²) W_hh‖₂
+    factors = explain.rnn_factors(trace, np.arange(1, 2000))
+    assert np.all(lg[:-1] - lg[1:] <= np.log10(factors) + 1e-9), "never below the bound"
+
+
+def test_an_exploded_relu_rnn_is_named_and_never_zero():
+    trace, grads = regime(**EXPLODING)
+    n = int(np.argmax(np.any(np.abs(trace.h) >= engine.cells.STATE_LIMIT, axis=-1)))
+    assert trace.overflow and 0 < n < 1999, "the states hit the engine's cap"
+    fwd = regime_payload("forward", **EXPLODING)
+    for j, t in enumerate(fwd["frames"]):
+        alert = fwd["alerts"][j]
+        if t >= n:
+            assert f"Exploded at step {n}: beyond 10¹⁰⁰, shown as ∞" in alert, f"t={t}"
+            if trace.h[t, 0] >= engine.cells.STATE_LIMIT:
+                assert text_of(fwd, "h")[j] == "∞", f"the state at t={t}"
+                assert line_of(fwd, "h")["result"][j] == "∞"
+        else:
+            assert "Exploded" not in alert, f"not before it happens (t={t})"
+    bwd = regime_payload("backward", **EXPLODING)
+    norm = np.linalg.norm(trace.params["weight_hh"], 2)
+    assert norm == pytest.approx(10.0), "W_hh = 10 I"
+    top = timeline.CODES[-1]
+    for j, t in enumerate(bwd["frames"]):
+        assert f"Exploded at step {n}" in bwd["alerts"][j] and "never as 0" in bwd["alerts"][j]
+        for line in bwd["ladder"]:
+            res, nums = line["result"][j], line["numbers"][j]
+            assert res != "0", f"{line['name']} at t={t}: an explosion is never 0"
+            if res == "overflow":  # a finite product never equals overflow
+                assert (
+                    nums == [] or any("overflow" in x for x in nums) or nums == [timeline.HELD]
+                ), (line["name"], t, nums)
+        # ‖diag([a_t > 0]) W_hh‖₂ for the held (active) states: 10, never 0.00
+        assert line_of(bwd, "factor")["result"][j] == "10", f"factor at t={t}"
+        assert bwd["factor"][j].endswith("= 10"), bwd["factor"][j]
+        if t < 1999:  # what reaches t crossed the held states: overflow, drawn at the top
+            assert line_of(bwd, "dh")["result"][j] == "overflow", f"dL/dh at t={t}"
+            assert text_of(bwd, "h_prev")[j] == "overflow"
+            assert set(bwd["strips"][0]["codes"][j]) == {top}, "every unit at the top colour"
+    j = bwd["frames"].index(1999)
+    assert line_of(bwd, "dh")["result"][j] == "1", "the loss's own gradient is exact"
+    assert line_of(bwd, "dh_act")["numbers"][j] == [timeline.HELD], "no (1)(1) = overflow"
+
+
+def test_relu_growth_below_the_cap_is_written_as_numbers():
+    kw = {"cell": "rnn", "nl": "relu", "steps": 200, "init": "identity", "scale": 1.5}
+    trace, grads = regime(**kw)
+    assert not trace.overflow and np.abs(grads.h[0]).max() > 1e30, "it grows, below 10¹⁰⁰"
+    d = regime_payload("backward", **kw)
+    for j, t in enumerate(d["frames"]):
+        assert line_of(d, "dh")["result"][j] == style.fmt_grad(grads.h[t, 0]), f"t={t}"
+        assert "Exploded" not in d["alerts"][j] and "overflow" not in to_json(d)
+        assert d["factor"][j].endswith("= 1.5"), "‖diag([a_t > 0]) 1.5 I‖₂"
+
+
+def test_a_vanished_gradient_is_below_1e_300_never_0():
+    kw = {"cell": "rnn", "steps": 2000, "scale": 0.05}
+    trace, grads = regime(**kw)
+    lg = timeline.gradient_log10(trace)["h"]
+    first = int(np.flatnonzero(lg < -300).max())  # walking back: where it drops below 10⁻³⁰⁰
+    d = regime_payload("backward", **kw)
+    for j, t in enumerate(d["frames"]):
+        alert = d["alerts"][j]
+        if t <= first:
+            assert f"Vanished below 10⁻³⁰⁰ at step {first}" in alert, f"t={t}"
+            assert timeline._sup(lg[t]) in alert, "its true size, from the log"
+            below = (ladder.BELOW, f"−({ladder.BELOW})")  # the sign float64 kept, if any
+            dh = line_of(d, "dh")["result"][j]
+            assert dh in below, f"dL/dh at t={t}: {dh}"
+            assert text_of(d, "h_prev")[j] in below
+            assert line_of(d, "dh")["numbers"][j] == [f"(0) + ({dh})"], "the loss's term is 0"
+        else:
+            assert "Vanished" not in alert, f"t={t}"
+            assert line_of(d, "dh")["result"][j] == style.fmt_grad(grads.h[t, 0])
+    tanh_guide = " ".join(d for d in texts.substep_guides("rnn", "tanh").values())
+    assert "tanh" in tanh_guide
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_saturated_lstm_forget_gate_is_named_with_its_value(mode):
+    kw = {"cell": "lstm", "forget": -10.0}
+    trace, _ = regime(**kw)
+    d = regime_payload(mode, **kw)
+    for j, t in enumerate(d["frames"]):
+        f = trace.gates["f"][t, 0]
+        assert f < 1e-4, "the forget gate is closed"
+        written = ladder.fgate(f)
+        assert written != "+0.00" and parse_num(written) == pytest.approx(f, rel=0.05)
+        slope = style.fmt_grad(f * (1 - f))
+        assert (
+            f"f_t = {written} is saturated at 0 (closed): its slope f(1 − f) = {slope}"
+            in (d["alerts"][j])
+        ), d["alerts"][j]
+        if mode == "forward":
+            assert line_of(d, "f")["result"][j] == written and text_of(d, "f")[j] == written
+        else:
+            assert d["factor"][j] == f"× f_t = {written} on the highway"
+
+
+def test_a_gru_keeping_its_state_names_z_and_shows_share_and_total():
+    kw = {"cell": "gru", "update": 10.0}
+    trace, grads = regime(**kw)
+    d = regime_payload("backward", **kw)
+    for j, t in enumerate(d["frames"]):
+        z = trace.gates["z"][t, 0]
+        assert 1 - z < 1e-4 and ladder.fgate(z).startswith("1 − "), "z_t near 1, written exactly"
+        assert f"z_t = {ladder.fgate(z)} is saturated at 1 (open)" in d["alerts"][j]
+        total = grads.h[t - 1, 0] if t > 0 else timeline._gradients(
+            trace, grads, 0, np.array([0]))["dh_prev"][0]  # fmt: skip
+        share, note = grads.h[t, 0] * z, d["factor"][j]
+        assert f"the direct path's share {style.fmt_grad(share)}" in note, note
+        assert f"of the total ∂L/∂h_{{t−1}} = {style.fmt_grad(total)}" in note, note
+        # the pill and the equation show the same total, the line into × z_t its share
+        assert text_of(d, "h_prev")[j] == line_of(d, "dh_prev")["result"][j]
+        assert line_of(d, "dh_prev")["result"][j] == style.fmt_grad(total)
+        assert fill_of(d, "line_in")[j] == timeline._grad_colors(
+            [share], tuple(parse_decades(d)), False)[0]  # fmt: skip
+    hover = {e["id"]: e["hover"] for e in d["diagram"]["elements"]}
+    assert "share" in hover["line_in"] and "total" in hover["line_in"]
+
+
+def parse_decades(d):
+    lo, hi = d["legend"][0]["ticks"]
+    return math.log10(parse_num(lo)), math.log10(parse_num(hi))
+
+
+def test_the_lstm_dh_prev_is_written_with_its_numbers():
+    trace, grads = regime("lstm")
+    d = regime_payload("backward", cell="lstm")
+    line = line_of(d, "dh_prev")
+    for j, t in enumerate(d["frames"]):
+        if t == 0:
+            continue
+        nums = line["numbers"][j]
+        assert len(nums) == 1 and nums[0].count("(") == 4, "four gates' shares, with numbers"
+        assert line["result"][j] == style.fmt_grad(grads.h[t - 1, 0]), f"= BPTT's at t={t}"
+        assert text_of(d, "h_prev")[j] == line["result"][j], "the pill says the same"
+
+
+@pytest.mark.parametrize("nl", ["tanh", "relu"])
+def test_rnn_texts_follow_the_activation(nl):
+    d = regime_payload("forward", cell="rnn", nl=nl)
+    hover = {e["id"]: e["hover"] for e in d["diagram"]["elements"]}
+    guides = " ".join(texts.substep_guides("rnn", nl).values())
+    ladder_tex = " ".join(" ".join(x["symbolic"]) for x in d["ladder"])
+    b = regime_payload("backward", cell="rnn", nl=nl)
+    back = " ".join(" ".join(x["symbolic"] + x["lhs"]) for x in b["ladder"]) + " ".join(b["factor"])
+    if nl == "relu":
+        assert "relu" in hover["h_act"] and "squashed" not in hover["h_act"]
+        assert "tanh" not in guides and "1 − h" not in guides
+        assert "tanh" not in ladder_tex and "1−h" not in " ".join(b["factor"])
+        assert "[a_t>0]" in " ".join(b["factor"])
+    else:
+        assert "tanh" in hover["h_act"] and "tanh" in guides and "1−h_t²" in b["factor"][0]
+    assert back, "backward ladder present"

@@ -92,6 +92,8 @@ class Timeline {
     const right = el("div", { class: "gs-right" }, main);
     this.buildDiagram(left);
     this.buildLegend(left);
+    // where the run leaves float64's range or a gate saturates, said at the step it happens
+    this.alert = el("p", { class: "gs-alert", "data-testid": "gs-alert" }, right);
     this.buildLadder(right);
     this.guide = el("p", { class: "gs-guide" }, right);
     this.buildStrips(right);
@@ -277,6 +279,9 @@ class Timeline {
     this.scrub.value = String(index);
     this.scrub.setAttribute("aria-valuetext", token ? `t = ${t}, ${token}` : `t = ${t}`);
     this.chips.forEach((c, j) => c.classList.toggle("gs-chip-now", j === index));
+    const alert = d.alerts ? d.alerts[index] : "";
+    this.alert.textContent = alert;
+    this.alert.hidden = !alert;
     this.centreChip(index);
     for (const rec of this.shapes) this.paint(rec, index);
     for (const L of this.lines) {
@@ -304,7 +309,7 @@ class Timeline {
       const note = this.data.factor ? this.data.factor[index] : "";
       setSymbol(rec.text, note || "");
       const lines = [...rec.text.children].filter((c) => c.hasAttribute("dy"));
-      for (const line of lines.length ? lines : [rec.text]) fitText(line, 3.3 * S);
+      for (const line of lines.length ? lines : [rec.text]) fitText(line, (rec.e.maxw || 3.3) * S);
       return;
     }
     if (rec.fill && fills) {
