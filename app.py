@@ -5,8 +5,9 @@ import dataclasses
 import streamlit as st
 
 import ui
+from engine.lessons import REGIMES
 from figures import gradients
-from ui import charts, keys, texts
+from ui import charts, keys, sidebar, texts
 
 lesson = ui.page("Home", choose_cell=False)
 figure_box, text_box = ui.layout.figure_first(lesson)
@@ -30,4 +31,20 @@ st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.cu
 
 st.subheader("The lesson path")
 ui.layout.lesson_path(lesson, last_step=len(comparison.labels) - 1)
+
+st.subheader("Regime lessons")
+if ui.layout.controls_visible(lesson):
+    st.caption(
+        "The regimes the literature teaches, each a full set of settings: the button opens it "
+        "here, the link opens it in a new tab (share it with a class)."
+    )
+for name, regime in REGIMES.items():
+    if st.button(regime.title, key=keys.HOME_REGIME + name, type="tertiary", icon="🧪"):
+        sidebar.apply_regime(name)
+        st.switch_page(keys.page(regime.page).path)
+    if ui.layout.controls_visible(lesson):
+        st.caption(
+            f"{ui.md_escape(regime.explanation)} [🔗 Open on {regime.page} in a new tab]"
+            f"({sidebar.regime_link(name)})"
+        )
 ui.layout.comparison_downloads(comparison, hero, key=keys.HOME_DOWNLOADS, full=False)

@@ -638,6 +638,9 @@ def saturation_strip(
     layout["title"]["subtitle"] = {
         "text": "σ below 0.05 or above 0.95, tanh beyond ±0.95: the derivative is near 0 "
         "there, so little gradient passes through that gate"
+        if keys != ["all"]
+        else "A ReLU RNN has no saturating gate: ReLU′ is 1 on active units and 0 on "
+        "switched-off ones, never nearly flat, so the row stays at 0"
     }
     layout["margin"] = {"l": 150, "r": 30, "t": 90, "b": 70}
     if T == 0:
@@ -694,3 +697,106 @@ def saturation_strip(
         layout["shapes"] = _cursor_shapes(s, 0.5, ["y"])
     style.fit_title(layout, 60 if presentation else 80)
     return go.Figure(data=data, layout=layout)
+
+
+# --------------------------------------------------------------------------------------------
+# Texts that follow the cell and the activation in use
+# --------------------------------------------------------------------------------------------
+
+_RNN_READ = {
+    "gate_heatmaps": (
+        "The vanilla RNN has no gates: the one panel is its state h, a row per unit and a "
+        "column per step, coloured on a scale fixed for the whole run ({range}); the dashed "
+        "line is the current step, press ▶ or drag the slider to move it."
+    ),
+    "step_bars": (
+        "The bars are the current step's state h, one bar per unit, on a range fixed for the "
+        "whole run ({range}); press ▶ to watch them change."
+    ),
+    "unit_lines": (
+        "The state h of one unit over time ({range}); hover anywhere to read it at that step."
+    ),
+    "saturation_strip": {
+        "tanh": (
+            "The row is the share of units with |h| > 0.95 at each step, where tanh′ = 1 − h² "
+            "< 0.1 and little gradient passes; dark means most units are saturated."
+        ),
+        "relu": (
+            "A ReLU RNN has no saturating gate: ReLU′ is 1 on active units and 0 on units "
+            "switched off (h = 0), so the row stays at 0; the off units are the zeros of h."
+        ),
+    },
+}
+
+
+def how_to_read(name: str, trace) -> str:
+    """The "how to read this" caption of a Gates over time figure for the trace's cell and
+    activation (the RNN has no gates; under ReLU its state is unbounded)."""
+    if trace.cell != "rnn":
+        return HOW_TO_READ[name]
+    text = _RNN_READ[name]
+    if isinstance(text, dict):
+        return text.get(trace.nonlinearity, text["tanh"])
+    relu = trace.nonlinearity == "relu"
+    return text.format(range="ReLU: ±max|h| of the run, unbounded" if relu else "tanh: ±1")
+
+
+def _share(x: float) -> str:
+    return f"{100 * x:.0f}%" if x == 0 or x >= 0.01 else "under 1%"
+
+
+def what_to_notice(trace) -> str:
+    """The page's "What to notice" sentence computed from the run (plain text): for a gated
+    cell the mean of its memory gate (LSTM f, GRU z), how many units hold it above 0.9 on
+    average, and the share of saturated gate values; for the RNN its state under its
+    activation (saturation for tanh; switched-off units, the largest |h| and any overflow for
+    ReLU)."""
+    from engine.cells import STATE_LIMIT
+    from engine.theory import gate_saturation
+
+    from .gradients import fmt_gate
+
+    H = trace.H
+    if trace.cell in ("lstm", "gru"):
+        sym = "f" if trace.cell == "lstm" else "z"
+        gate = np.asarray(_series(trace, sym))
+        per_unit = gate.mean(axis=0)
+        held = int(np.sum(per_unit > 0.9))
+        what = (
+            "forget gate f (f = 1 keeps the cell state)"
+            if trace.cell == "lstm"
+            else "update gate z (PyTorch's convention: z = 1 keeps the old state)"
+        )
+        sat = float(np.mean(gate_saturation(trace)["all"]))
+        mean = fmt_gate(float(gate.mean()))
+        return (
+            f"Each row of a heatmap is one unit over time, σ gates on a fixed 0…1 scale. The "
+            f"{what} averages {mean} over the run; {held} of {H} units hold "
+            "it above 0.9 on average, the units that carry their state across many steps. "
+            f"{_share(sat)} of the gate values are saturated (σ near 0 or 1, tanh near ±1), "
+            "where the gate's derivative is almost 0."
+        )
+    h = np.asarray(_series(trace, "h"))
+    if trace.nonlinearity != "relu":
+        sat = float(np.mean(np.abs(h) > 0.95))
+        return (
+            "The vanilla RNN has no gates: its one panel is the state h_t = tanh(W_ih x_t + "
+            f"b_ih + W_hh h_(t−1) + b_hh), bounded by ±1. {_share(sat)} of its values are "
+            "saturated (|h| > 0.95), where tanh′ = 1 − h² < 0.1 and little gradient passes."
+        )
+    off = int(np.sum(h[-1] <= 0))
+    text = (
+        "The vanilla RNN has no gates: its one panel is the state h_t = ReLU(W_ih x_t + b_ih "
+        "+ W_hh h_(t−1) + b_hh), unbounded. At the last step "
+        f"{off} of {H} unit{'s are' if off != 1 else ' is'} switched off (h = 0, so ReLU′ = 0 "
+        "and no gradient passes there)"
+    )
+    capped = np.flatnonzero(np.any(h >= STATE_LIMIT, axis=-1))
+    if capped.size:
+        return text + (
+            f". The states overflowed: they reached the 10¹⁰⁰ cap at step {int(capped[0])} and "
+            "stay there (exploding); values at the cap are not numbers to read, and the "
+            "gradient through them is named overflow, never zero."
+        )
+    largest = style.fmt_grad(float(np.max(np.abs(h))))
+    return text + f"; the active ones pass it with ReLU′ = 1. The largest |h| is {largest}."

@@ -860,7 +860,7 @@ _GATE_WORDS = {
 }
 
 
-def _fmt_gate(m: float) -> str:
+def fmt_gate(m: float) -> str:
     """A mean gate value: two decimals in 0.01..0.99, ``1 − 2.5×10⁻³`` close to 1, and the
     gradient format close to 0."""
     if math.isnan(m):
@@ -931,7 +931,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
     k = min(max(int(lag), 0), T - 1) if T else 0
     if k == 0:
         means = "; ".join(
-            f"{_GATE_WORDS[c][0]} is {_GATE_WORDS[c][1]} = {_fmt_gate(float(np.mean(a)))}"
+            f"{_GATE_WORDS[c][0]} is {_GATE_WORDS[c][1]} = {fmt_gate(float(np.mean(a)))}"
             for c, a in arrs.items()
         )
         return (
@@ -953,7 +953,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
             verdict = "the gate lets the state go"
         verdicts[c] = verdict
         clauses.append(
-            f"{name} averages {sym} = {_fmt_gate(mean)}, so {path} carries back Π {sym} "
+            f"{name} averages {sym} = {fmt_gate(mean)}, so {path} carries back Π {sym} "
             f"{_fmt_product(lg)} of the last step's gradient (mean over units): {verdict}"
         )
     steps = f"{k} step{'s' if k != 1 else ''}"

@@ -21,16 +21,12 @@ step = min(max(int(step), 0), T - 1)
 figure_box, text_box = ui.layout.figure_first(lesson)
 with text_box:
     ui.notice_subsampled(T, len(style.frame_steps(T)))
-    st.markdown(
-        "**What to notice:** each row of a heatmap is one unit over time. Sigmoid gates are "
-        "drawn on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near "
-        "1, the cell's long-term memory, and for gates that snap to 0 or 1 (saturation)."
-    )
+    st.markdown(f"**What to notice:** {ui.md_escape(gates.what_to_notice(trace))}")
 with figure_box:
     ui.chart(
         charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
         key=keys.GATES_HEATMAPS,
-        caption=gates.HOW_TO_READ["gate_heatmaps"],
+        caption=gates.how_to_read("gate_heatmaps", trace),
     )
 
 left, right = ui.layout.columns(2, lesson)
@@ -38,7 +34,7 @@ with left:
     ui.chart(
         charts.cell_figure("step_bars", lesson, step=step, presentation=lesson.present),
         key=keys.GATES_BARS,
-        caption=gates.HOW_TO_READ["step_bars"],
+        caption=gates.how_to_read("step_bars", trace),
     )
 with right:
     unit = ui.layout.lesson_control(
@@ -49,11 +45,11 @@ with right:
     ui.chart(
         charts.cell_figure("unit_lines", lesson, unit=unit, step=step, presentation=lesson.present),
         key=keys.GATES_UNIT,
-        caption=gates.HOW_TO_READ["unit_lines"],
+        caption=gates.how_to_read("unit_lines", trace),
     )
 ui.chart(
     charts.cell_figure("saturation_strip", lesson, step=step, presentation=lesson.present),
     key=keys.GATES_SATURATION,
-    caption=gates.HOW_TO_READ["saturation_strip"],
+    caption=gates.how_to_read("saturation_strip", trace),
 )
 ui.downloads(run, lesson, key=keys.GATES_DOWNLOADS)

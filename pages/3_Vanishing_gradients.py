@@ -95,27 +95,32 @@ with cols[1]:
     )  # fmt: skip
 T = len(cmp.rnn_factors)
 factor = gradients.rnn_factor_name(cmp.nonlinearity).replace("<sub>", "_").replace("</sub>", "")
-lag = ui.layout.page_control(
-    lesson, keys.VG_WHY_LAG, st.slider, "Lag k for the RNN's product of local factors", 1,
-    max(T - 1, 1), default=10, disabled=T < 2, coerce=lambda k: min(max(int(k), 1), max(T - 1, 1)),
-    help=f"The RNN's gradient k steps back is at most the product of the last k local factors "
-    f"{factor}: an upper bound, drawn beside the measured norm.",
-)  # fmt: skip
-measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
-ui.chart(
-    gradients.why_factors(
-        cmp.rnn_factors[T - lag :], cell="rnn", lag=lag, measured=measured[T - 1 - lag : T - 1],
-        nonlinearity=cmp.nonlinearity, presentation=lesson.present,
-    ),
-    key=keys.VG_WHY,
-    caption=gradients.HOW_TO_READ["why_factors"],
-)  # fmt: skip
-st.markdown(
-    ui.md_escape(
-        gradients.why_summary(
-            cmp.rnn_factors[T - lag :], measured, nonlinearity=cmp.nonlinearity,
-            overflow_step=cmp.rnn_overflow,
+if T < 2:  # one step: no step back, so no product of factors to draw
+    st.info("With a single step there is no step back to cross: the RNN's product of local "
+            "factors needs at least two steps.", icon="ℹ️")  # fmt: skip
+else:
+    lag = ui.layout.page_control(
+        lesson, keys.VG_WHY_LAG, st.slider, "Lag k for the RNN's product of local factors", 1,
+        T - 1, default=10, coerce=lambda k: min(max(int(k), 1), T - 1),
+        help=f"The RNN's gradient k steps back is at most the product of the last k local "
+        f"factors {factor}: an upper bound, drawn beside the measured norm.",
+    )  # fmt: skip
+    measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
+    ui.chart(
+        gradients.why_factors(
+            cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
+            measured=measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity,
+            presentation=lesson.present,
+        ),
+        key=keys.VG_WHY,
+        caption=gradients.HOW_TO_READ["why_factors"],
+    )  # fmt: skip
+    st.markdown(
+        ui.md_escape(
+            gradients.why_summary(
+                cmp.rnn_factors[T - lag :], measured, nonlinearity=cmp.nonlinearity,
+                overflow_step=cmp.rnn_overflow,
+            )
         )
-    )
-)  # fmt: skip
+    )  # fmt: skip
 ui.layout.comparison_downloads(cmp, lesson, key=keys.VG_DOWNLOADS)

@@ -11,6 +11,7 @@ import engine
 from engine import inputs, theory
 from engine.cells import STATE_LIMIT
 from engine.lessons import REGIMES, sigmoid_power
+from figures import gates as figures_gates
 from figures import gradients, style
 from ui import compute, keys, state
 from ui.state import Lesson
@@ -208,3 +209,54 @@ def test_memory_sentence_names_underflow_below_1e300_never_zero():
 
 def test_memory_sentence_without_gates_is_empty():
     assert gradients.gate_memory_sentence(lag=5) == ""
+
+
+# --------------------------------------------------------------------------------------------
+# Gates over time: texts that follow the cell and the activation
+# --------------------------------------------------------------------------------------------
+
+
+def test_gates_notice_for_gated_cells_gives_the_memory_gate_from_the_run():
+    for name, sym in (("lstm_carousel", "f"), ("gru_keeping", "z")):
+        trace = trace_of(lesson_of(name))
+        text = figures_gates.what_to_notice(trace)
+        gate = trace.gates[sym]
+        assert f"averages 1 − {style.fmt_grad(1 - gate.mean())} over the run" in text
+        held = int(np.sum(gate.mean(axis=0) > 0.9))
+        assert held == trace.H and f"{held} of {trace.H} units hold it above 0.9" in text
+    default = compute.run(state.DEFAULT).trace  # the LSTM at the default lesson
+    text = figures_gates.what_to_notice(default)
+    assert f"averages {default.gates['f'].mean():.2f}" in text and "forget gate f" in text
+
+
+def test_gates_texts_for_a_tanh_rnn_speak_of_tanh_and_not_of_gates_or_relu():
+    trace = compute.run(dataclasses.replace(state.DEFAULT, cell="rnn")).trace
+    text = figures_gates.what_to_notice(trace)
+    sat = np.mean(np.abs(trace.h) > 0.95)
+    assert "has no gates" in text and "tanh′ = 1 − h²" in text and "ReLU" not in text
+    assert f"{100 * sat:.0f}% of its values are saturated" in text
+    assert "tanh" in figures_gates.how_to_read("saturation_strip", trace)
+    assert "tanh: ±1" in figures_gates.how_to_read("gate_heatmaps", trace)
+
+
+def test_gates_texts_for_a_relu_rnn_name_relu_and_never_tanh():
+    trace = trace_of(lesson_of("identity_relu"))
+    text = figures_gates.what_to_notice(trace)
+    off = int(np.sum(trace.h[-1] <= 0))
+    assert f"{off} of {trace.H} units are switched off" in text and "ReLU′ = 0" in text
+    assert f"The largest |h| is {style.fmt_grad(np.abs(trace.h).max())}" in text
+    for name in ("gate_heatmaps", "step_bars", "unit_lines", "saturation_strip"):
+        caption = figures_gates.how_to_read(name, trace)
+        assert "tanh" not in caption and "squash" not in caption, name
+    assert "tanh" not in text and "squash" not in text and "saturated" not in text
+    assert "no saturating gate" in figures_gates.how_to_read("saturation_strip", trace)
+    strip = figures_gates.saturation_strip(theory.gate_saturation(trace))
+    assert "no saturating gate" in strip.layout.title.subtitle.text
+
+
+def test_gates_notice_for_an_overflowing_relu_rnn_names_the_overflow():
+    trace = trace_of(lesson_of("exploding", T=600))
+    text = figures_gates.what_to_notice(trace)
+    step = int(np.flatnonzero(np.any(trace.h >= STATE_LIMIT, axis=-1))[0])
+    assert f"reached the 10¹⁰⁰ cap at step {step}" in text and "overflow" in text
+    assert "ReLU′ = 1" not in text and "largest |h|" not in text

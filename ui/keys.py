@@ -35,6 +35,10 @@ def page(label: str) -> Page:
 LEAVE_PRESENT = "w_leave_present"
 CSV_UPLOAD = "w_csv"
 
+# Regime lessons: the sidebar's choice and Home's buttons (``home_regime_<name>``)
+REGIME_SELECT = "w_regime"
+HOME_REGIME = "home_regime_"
+
 # Home
 HOME_HERO = "home_hero"
 HOME_BACKWARD = "home_backward"

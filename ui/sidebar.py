@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from engine.inputs import NUMERIC_PRESETS, PRESETS
+from engine.lessons import REGIMES
 
 from . import keys, session, state
 from .texts import HELP
@@ -25,8 +27,68 @@ def _clamp(lo, hi):
     return lambda v: min(max(v, lo), hi)
 
 
+REGIME_KEEPS = ("present", "text", "numbers", "label_column", "tokens", "encoding", "dim")
+"""Fields a regime lesson leaves as they are: the view mode and the learner's own input."""
+_NO_REGIME = ""
+_LOADED = "s__regime_loaded"  # the regime just loaded, named once in the sidebar
+
+
+def regime_lesson(name: str) -> state.Lesson:
+    """The lesson of a regime (:data:`engine.lessons.REGIMES`)."""
+    return state.Lesson(**REGIMES[name].settings)
+
+
+def regime_link(name: str) -> str:
+    """A relative link to the regime's page with its lesson in the query string (a new
+    session opening it loads exactly that lesson)."""
+    page = keys.page(REGIMES[name].page).path.split("/")[-1].removesuffix(".py")
+    url_path = page.split("_", 1)[1] if page[0].isdigit() else ""  # Streamlit's page URL
+    return f"{url_path}?{urlencode(state.to_query(regime_lesson(name)))}"
+
+
+def apply_regime(name: str) -> None:
+    """Set every lesson field of the regime (except :data:`REGIME_KEEPS`) for the next run."""
+    lesson = regime_lesson(name)
+    for field in state.FIELDS:
+        if field not in REGIME_KEEPS:
+            session.set_value(field, getattr(lesson, field))
+    st.session_state[_LOADED] = name
+
+
+def _regime_chosen() -> None:
+    name = st.session_state.get(keys.REGIME_SELECT)
+    if name in REGIMES:
+        apply_regime(name)
+    st.session_state[keys.REGIME_SELECT] = _NO_REGIME  # a choice, not a lasting setting
+
+
+def regime_panel() -> None:
+    """A "Regime lesson" choice at the top of the sidebar: choosing one sets all its lesson
+    fields (the rerun that follows draws every widget with them), then names what was loaded
+    and the page that shows it best."""
+    sb = st.sidebar
+    sb.selectbox(
+        "Regime lesson", [_NO_REGIME, *REGIMES], key=keys.REGIME_SELECT, on_change=_regime_chosen,
+        format_func=lambda n: REGIMES[n].title if n in REGIMES else "Choose a regime…",
+        help="Load a full set of settings for a regime the literature teaches (exploding, "
+        "identity ReLU, the LSTM's constant error carousel, a GRU keeping its state); every "
+        "setting can be changed afterwards.",
+    )  # fmt: skip
+    loaded = st.session_state.pop(_LOADED, None)
+    if loaded in REGIMES:
+        regime = REGIMES[loaded]
+        from .layout import md_escape  # layout imports this module
+
+        sb.success(md_escape(f"Loaded: {regime.title}. {regime.explanation}"), icon="🧪")
+        sb.page_link(
+            keys.page(regime.page).path, label=f"Best seen on {regime.page}",
+            query_params=state.to_query(session.lesson()),
+        )  # fmt: skip
+
+
 def input_panel() -> None:
     """Where the sequence comes from (preset, text, numbers or CSV) and how it is encoded."""
+    regime_panel()
     sb = st.sidebar
     sb.subheader("Your sequence")
     source = session.bind(
