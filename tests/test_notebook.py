@@ -12,6 +12,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+import engine
+from figures import gradients
+from lesson import DEFAULT
+from lesson.compute import compare, run, sequence
+
 ROOT = Path(__file__).resolve().parents[1]
 TOUR = ROOT / "notebooks" / "tour.ipynb"
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -50,3 +55,11 @@ def test_the_tour_states_the_checks_it_made(executed):
     assert "largest relative error, analytic vs finite differences:" in text
     assert "bound holds at every lag: True" in text
     assert "held-out MSE" in text and "chance 0.1667" in text
+
+
+def test_the_tour_reproduces_the_apps_numbers(executed):
+    # the same takeaway as the app's Vanishing gradients page (and the lesson file) computes
+    seq, _ = sequence(DEFAULT)
+    cmp = compare(DEFAULT, {c: run(DEFAULT, seq, c) for c in engine.CELLS})
+    text = "".join(o.text for o in _outputs(executed, "stream") if o.name == "stdout")
+    assert gradients.takeaway(cmp.curves) in text
