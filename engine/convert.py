@@ -76,8 +76,20 @@ class Loaded(NamedTuple):
 # --------------------------------------------------------------------------------------------
 
 
+class _Ambiguous:
+    """Stands for a name that several weights share once their prefixes are dropped."""
+
+    def __init__(self, keys):
+        self.keys = keys
+
+
 def _array(value, name):
     """``value`` as a finite float64 array (a NumPy array, nested lists or a CPU tensor)."""
+    if isinstance(value, _Ambiguous):
+        raise InputError(
+            f"Several weights are named {name} ({', '.join(value.keys)}): keep only the "
+            "recurrent layer's."
+        )
     if hasattr(value, "detach"):  # a torch tensor
         value = value.detach().cpu().numpy()
     try:
@@ -400,15 +412,18 @@ def _column(b, name, H):
 
 
 def _normalised(weights):
-    """Names without a module or path prefix (``gru.``, ``lstm/lstm_cell/``) or ``:0`` suffix."""
+    """Names without a module or path prefix (``gru.``, ``lstm/lstm_cell/``) or ``:0`` suffix.
+
+    A name that several keys share (``fc.weight`` and ``embedding.weight``) is an error only if
+    it is read: the other layers of a whole model's weights are ignored.
+    """
     if not isinstance(weights, dict):
         raise InputError("The weights must be a mapping from names to arrays.")
-    out = {}
+    out, keys = {}, {}
     for key, value in weights.items():
         name = re.split(r"[/.]", str(key).split(":")[0])[-1]
-        if name in out:
-            raise InputError(f"Two weights are both named {name!r}: keep only one layer's.")
-        out[name] = value
+        keys.setdefault(name, []).append(str(key))
+        out[name] = _Ambiguous(keys[name]) if len(keys[name]) > 1 else value
     return out
 
 

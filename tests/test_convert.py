@@ -292,6 +292,23 @@ def test_loader_reads_keras_saved_names():
     assert_same_params(load_params(data, "model.npz").params, params, "keras saved names")
 
 
+def test_loader_reads_the_recurrent_layer_of_a_whole_model():
+    params, _, _ = case("gru")
+    state = {f"rnn.{k}": v for k, v in to_pytorch("gru", params).items()}
+    other = {
+        "embedding.weight": np.ones((5, 3)),
+        "fc.weight": np.ones((2, 4)),
+        "fc.bias": np.ones(2),
+    }
+    # the other layers (even two sharing the name "weight") are ignored
+    loaded = load_params(npz({**state, **other}), "model.npz")
+    assert_same_params(loaded.params, params, "whole model")
+    # two recurrent layers sharing a name are an error that names both
+    twice = {**state, **{f"decoder.{k[4:]}": v for k, v in state.items()}}
+    with pytest.raises(InputError, match=r"Several weights are named weight_ih_l0 \(rnn\.weight"):
+        load_params(npz(twice), "model.npz")
+
+
 def test_loader_limits_the_hidden_size():
     params, _, _ = case("rnn")
     with pytest.raises(InputError, match="at most 2"):
