@@ -16,6 +16,8 @@ each element of the cell. This module computes them, pure NumPy, from a
 - :func:`run_bounds`: fixed colour ranges for the whole run;
 - :func:`step_source` and :func:`check_step`: the code behind the numbers, and a check of them
   (a finite difference and an independent recomputation with the readable step functions).
+- :func:`check_forward`, :func:`check_gradient` and :func:`check_jacobian_norm`: the "Check
+  these numbers" panels, with an honest verdict where a finite difference cannot judge.
 
 Conventions: ``t`` is the 0-based step index of the arrays (``h_{t-1}`` at t = 0 is ``h0``);
 a gate's pre-activation is ``a_q = W_q x_t + U_q h_{t-1} + b_q`` with ``W`` the rows of
@@ -28,11 +30,12 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import math
 
 import numpy as np
 
 from . import cells, theory
-from .cells import CORES, GATES, _clip_gradient, input_gradient
+from .cells import CORES, GATES, GRAD_LIMIT, STATE_LIMIT, _clip_gradient, input_gradient
 from .errors import InputError
 from .sequence import forward
 
@@ -423,4 +426,282 @@ __all__ = [
     "step_source",
     "unit_gradients",
     "unit_values",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# "Check these numbers": finite differences with an honest verdict
+# --------------------------------------------------------------------------------------------
+
+CHECK_EPS = 1e-5
+"""The relative finite-difference step: ε = CHECK_EPS · max(1, |value perturbed|)."""
+
+CHECK_ROUNDING = 8 * float(np.finfo(np.float64).eps)
+"""The rounding of a loss recomputed from a perturbed state, relative to the size of its terms
+(measured on every cell, tanh and ReLU, H from 4 to 256, with a margin of ten)."""
+
+CHECK_RESOLVE = 1e3
+"""A value is checked only when it is this many times the smallest value the difference
+resolves (so rounding makes at most 1/1000 of the comparison)."""
+
+CHECK_SETTLE = 1e-3
+"""The difference at ε and at ε/4 must agree to this relative gap (plus rounding) to be
+trusted: otherwise the function is not smooth, or not resolved, at the scale of ε."""
+
+CHECK_VERDICTS = ("checked", "overflow", "too_small", "unsettled")
+"""What a check concluded: ``checked`` (the numbers are compared), ``overflow`` (a state on the
+way to the loss reached the 1e100 cap, or a gradient was clipped: a difference then measures
+the clipping), ``too_small`` (below what float64 rounding lets a difference resolve),
+``unsettled`` (the difference at ε and at ε/4 disagree)."""
+
+
+def _sigmoid_scalar(a: float) -> float:
+    """σ(a) in plain Python, written from the formula; no overflow for any finite a."""
+    if a >= 0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def check_forward(trace, step: int, unit: int) -> dict[str, dict[str, float]]:
+    """Recompute unit k's forward equations at step t from the formula, in plain Python.
+
+    Independent of the engine's code: each pre-activation is the exact sum (``math.fsum``) of
+    the products of row k of the weights with x_t and h_{t-1}, plus the biases; the gates and
+    states follow with ``math.tanh`` and a sigmoid written here.
+
+    Parameters
+    ----------
+    trace : engine.Trace
+        An unbatched trace.
+    step, unit : int
+        The step t (0-based) and unit k.
+
+    Returns
+    -------
+    dict[str, dict[str, float]]
+        One entry per quantity of the step, in the order the equations compute them (gru
+        ``r``, ``z``, ``n``, ``h``; lstm ``i``, ``f``, ``g``, ``o``, ``c``, ``h``; rnn ``h``),
+        each ``{"engine": the trace's value, "recomputed": the formula's, "abs_error": |a - b|}``.
+
+    Equations::
+
+        rnn:  h = act(W_ih x + b_ih + W_hh h_prev + b_hh)      act = tanh, or relu capped at 1e100
+        gru:  r, z = σ(..), n = tanh(W_in x + b_in + r (W_hn h_prev + b_hn)),
+              h = (1 - z) n + z h_prev
+        lstm: i, f, o = σ(..), g = tanh(..), c = f c_prev + i g, h = o tanh(c)
+    """
+    _check(trace, unit, step)
+    t, k, H, p = int(step), int(unit), trace.H, trace.params
+    x = [float(v) for v in trace.xs[t]]
+    h_prev = _previous(trace.h, trace.h0)[t]
+
+    def part(weight, bias, row, v):  # Σ_j W[row, j] v_j + b[row], summed exactly
+        terms = [float(w) * float(u) for w, u in zip(weight[row], v, strict=True)]
+        return math.fsum([*terms, float(bias[row])])
+
+    new = {}
+    for j, q in enumerate(GATES[trace.cell]):
+        row = j * H + k
+        wx = part(p["weight_ih"], p["bias_ih"], row, x)
+        uh = part(p["weight_hh"], p["bias_hh"], row, h_prev)
+        if q == "h":  # the RNN
+            a = wx + uh
+            new["h"] = math.tanh(a) if trace.nonlinearity == "tanh" else min(max(a, 0.0), 1e100)
+        elif q == "n":
+            new["n"] = math.tanh(wx + new["r"] * uh)
+        elif q == "g":
+            new["g"] = math.tanh(wx + uh)
+        else:
+            new[q] = _sigmoid_scalar(wx + uh)
+    if trace.cell == "gru":
+        new["h"] = (1.0 - new["z"]) * new["n"] + new["z"] * float(h_prev[k])
+    elif trace.cell == "lstm":
+        c_prev = float(_previous(trace.c, trace.c0)[t, k])
+        new["c"] = new["f"] * c_prev + new["i"] * new["g"]
+        new["h"] = new["o"] * math.tanh(new["c"])
+    engine_values = {q: trace.gates[q][t, k] for q in trace.gates}
+    engine_values.update(h=trace.h[t, k], **({"c": trace.c[t, k]} if trace.c is not None else {}))
+    out = {}
+    for name, value in new.items():
+        mine = float(engine_values[name])
+        out[name] = {"engine": mine, "recomputed": value, "abs_error": abs(mine - value)}
+    return out
+
+
+def _verdict(analytic, numeric, settle, resolution, overflow) -> dict:
+    """Compare a value with its finite differences (at ε and at ε/4) and say what it shows."""
+    a, n, n4 = float(analytic), float(numeric), float(settle)
+    out = {"analytic": a, "numeric": n, "numeric_quarter": n4, "resolution": float(resolution)}
+    big = max(abs(a), abs(n))
+    gap = abs(n - n4)
+    if overflow or not (math.isfinite(a) and math.isfinite(n) and math.isfinite(n4)):
+        verdict = "overflow"
+    elif big < CHECK_RESOLVE * resolution:
+        verdict = "too_small"
+    elif gap > CHECK_SETTLE * max(abs(n), abs(n4)) + 5.0 * resolution:
+        verdict = "unsettled"
+    else:
+        verdict = "checked"
+    rel = abs(a - n) / (abs(a) + abs(n)) if big > 0 else 0.0
+    expected = (resolution + gap) / big if verdict == "checked" else math.nan
+    out.update(
+        verdict=verdict, rel_error=rel if verdict == "checked" else math.nan,
+        tolerance=max(1e-6, 10.0 * expected) if verdict == "checked" else math.nan,
+    )  # fmt: skip
+    out["agree"] = verdict == "checked" and rel <= out["tolerance"]
+    return out
+
+
+def check_gradient(trace, grads, step: int, unit: int, *, state: str = "h") -> dict:
+    """Check BPTT's dL/dh_t[k] (or the LSTM's dL/dc_t[k]) by central differences, honestly.
+
+    The loss is the pages' L = Σ_i h_{T-1}[i]. The difference is taken at ε and at ε/4
+    (ε = ``CHECK_EPS`` · max(1, |h_t[k]|)), by re-running steps t+1.. from the perturbed
+    state: for ``state="h"`` with :func:`check_step` (c_t held fixed, the partial BPTT
+    propagates); for ``state="c"`` c_t[k] is perturbed and h_t = o_t ⊙ tanh(c_t) follows
+    (the total dL/dc_t that ``grads.c`` holds).
+
+    Parameters
+    ----------
+    trace : engine.Trace
+        An unbatched trace.
+    grads : engine.Grads
+        ``engine.backward(trace, theory.last_step_seed(trace))``.
+    step, unit : int
+    state : {"h", "c"}
+        ``"c"`` for the lstm only.
+
+    Returns
+    -------
+    dict
+        ``analytic`` (BPTT's value), ``numeric`` (the difference at ε), ``numeric_quarter``
+        (at ε/4), ``eps``, ``overflow_step`` (the first step ≥ t whose state reached the 1e100
+        cap, or None), ``resolution`` (the smallest gradient the difference resolves:
+        ``CHECK_ROUNDING`` · Σ|terms of L| / 2ε), ``verdict`` (one of ``CHECK_VERDICTS``),
+        and for a ``checked`` verdict ``rel_error`` |a − n| / (|a| + |n|), ``tolerance`` (the
+        difference's own accuracy, (resolution + |n − n_quarter|) / |n|, times 10, at least
+        1e-6) and ``agree`` (rel_error ≤ tolerance); NaN otherwise.
+    """
+    _check(trace, unit, step)
+    t, k = int(step), int(unit)
+    if state not in ("h", "c") or (state == "c" and trace.cell != "lstm"):
+        raise InputError(f"state must be 'h' (or 'c' for the lstm), not {state!r}.")
+    values = trace.h if state == "h" else trace.c
+    eps = CHECK_EPS * max(1.0, abs(float(values[t, k])))
+    seed = theory.last_step_seed(trace)
+    if state == "h":
+        analytic = float(grads.h[t, k])
+        numeric = check_step(trace, grads, t, k, eps=eps)["numeric"]
+        settle = check_step(trace, grads, t, k, eps=eps / 4)["numeric"]
+    else:
+        analytic = float(grads.c[t, k])
+
+        def loss(delta):
+            c = np.array(trace.c)
+            c[t, k] += delta
+            h_t = trace.gates["o"][t] * np.tanh(c[t])  # h_t follows c_t through the o gate
+            return _loss_from(dataclasses.replace(trace, c=c), seed, t, h_t)
+
+        with np.errstate(over="ignore", invalid="ignore"):
+            numeric = (loss(eps) - loss(-eps)) / (2.0 * eps)
+            settle = (loss(eps / 4) - loss(-eps / 4)) / (eps / 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        size = float(np.sum(np.abs(seed[t:] * trace.h[t:])))  # Σ |terms of L|
+    over = _overflow_step(trace, t)
+    capped = over is not None or abs(analytic) >= GRAD_LIMIT
+    out = _verdict(analytic, numeric, settle, CHECK_ROUNDING * max(size, 1e-300) / (2 * eps),
+                   capped)  # fmt: skip
+    return out | {"eps": eps, "overflow_step": over}
+
+
+def _overflow_step(trace, t):
+    """The first step s ≥ t whose state reached the engine's STATE_LIMIT cap, or None."""
+    capped = np.flatnonzero(np.any(np.abs(trace.h[t:]) >= STATE_LIMIT, axis=-1))
+    return int(t + capped[0]) if capped.size else None
+
+
+def _final_states(trace, t, wrt, starts):
+    """h_{T-1} of runs restarted at step t: from states h_t (``wrt="h"``, c_t kept) or from
+    inputs x_t (``wrt="x"``, from h_{t-1}, c_{t-1}); ``starts`` is (B, H) or (B, D)."""
+    B = len(starts)
+    lstm = trace.cell == "lstm"
+    if wrt == "h":
+        if t == trace.T - 1:
+            return np.array(starts)
+        xs, h0 = trace.xs[t + 1 :], starts
+        c0 = np.broadcast_to(trace.c[t], starts.shape) if lstm else None
+    else:
+        xs = np.repeat(trace.xs[t:][None], B, axis=0)
+        xs[:, 0] = starts
+        h0 = np.broadcast_to(_previous(trace.h, trace.h0)[t], (B, trace.H))
+        c0 = np.broadcast_to(_previous(trace.c, trace.c0)[t], (B, trace.H)) if lstm else None
+    xs = np.broadcast_to(xs, (B, *xs.shape[-2:])) if xs.ndim == 2 else xs
+    rest = forward(trace.cell, trace.params, xs, h0=h0, c0=c0, nonlinearity=trace.nonlinearity)
+    return rest.h[:, -1]
+
+
+def check_jacobian_norm(trace, step: int, wrt: str = "h") -> dict:
+    """Check one exact Jacobian norm ‖∂h_{T-1}/∂h_t‖₂ (or ∂x_t) against finite differences.
+
+    The Jacobian is built column by column: column j is the central difference
+    [h_{T-1}(s_t + ε_j e_j) − h_{T-1}(s_t − ε_j e_j)] / 2ε_j of the forward pass re-run from
+    step t, with s = h (c_t held fixed for the lstm, as :func:`engine.jacobian_norms` does) or
+    s = x, and ε_j = ``CHECK_EPS`` · max(1, |s_t[j]|); then its spectral norm is taken. It is
+    built twice, at ε and at ε/4, to see that the difference has settled.
+
+    Parameters
+    ----------
+    trace : engine.Trace
+        An unbatched trace.
+    step : int
+        The step t (0-based); the lag is T − 1 − t.
+    wrt : {"h", "x"}
+
+    Returns
+    -------
+    dict
+        ``analytic`` the engine's norm (:func:`engine.jacobian_norms` at step t), ``numeric``
+        the norm of the difference Jacobian at ε, ``numeric_quarter`` at ε/4, ``eps`` (the
+        largest ε_j), ``resolution`` (the Frobenius norm of the columns' rounding,
+        ``CHECK_ROUNDING`` · max(1, |h_{T-1}[i]|) / 2ε_j per entry), and ``overflow_step``,
+        ``verdict``, ``rel_error``, ``tolerance``, ``agree`` as in :func:`check_gradient`.
+
+    Notes
+    -----
+    It costs 4n forward runs of T − t steps (n = H or D), batched in one pass.
+    """
+    from .sequence import jacobian_norms
+
+    _check(trace, 0, step)
+    if wrt not in ("h", "x"):
+        raise InputError(f"wrt must be 'h' or 'x', not {wrt!r}.")
+    t, T = int(step), trace.T
+    s = (trace.h if wrt == "h" else trace.xs)[t]
+    n = len(s)
+    eps = CHECK_EPS * np.maximum(1.0, np.abs(s))  # (n,)
+    steps = np.concatenate([eps, -eps, eps / 4, -eps / 4])[:, None] * np.tile(np.eye(n), (4, 1))
+    with np.errstate(over="ignore", invalid="ignore"):
+        ends = _final_states(trace, t, wrt, s[None] + steps)  # (4n, H)
+        J = (ends[:n] - ends[n : 2 * n]).T / (2 * eps)  # (H, n): column j is ∂h_{T-1}/∂s_t[j]
+        J4 = (ends[2 * n : 3 * n] - ends[3 * n :]).T / (eps / 2)
+        finite = bool(np.all(np.isfinite(J)) and np.all(np.isfinite(J4)))
+        norms = [float(np.linalg.norm(m, 2)) if finite else math.inf for m in (J, J4)]
+        size = np.maximum(1.0, np.abs(trace.h[T - 1]))[:, None]  # (H, 1)
+        resolution = float(np.linalg.norm(CHECK_ROUNDING * size / (2 * eps[None])))
+    analytic = float(jacobian_norms(trace, wrt, max_lag=T - 1 - t)[0])
+    over = _overflow_step(trace, t)
+    out = _verdict(analytic, norms[0], norms[1], resolution, over is not None)
+    return out | {"eps": float(eps.max()), "overflow_step": over}
+
+
+__all__ += [
+    "CHECK_EPS",
+    "CHECK_RESOLVE",
+    "CHECK_ROUNDING",
+    "CHECK_SETTLE",
+    "CHECK_VERDICTS",
+    "check_forward",
+    "check_gradient",
+    "check_jacobian_norm",
 ]

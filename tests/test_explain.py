@@ -216,3 +216,17 @@ def test_explain_needs_one_sequence():
         explain.unit_values(batch, 0)
     with pytest.raises(ValueError):
         explain.cell_gradients(batch, engine.backward(batch, np.ones(batch.h.shape)))
+
+
+@pytest.mark.parametrize(("cell", "nl"), CASES, ids=CASE_IDS)
+def test_check_gradient_is_check_step_with_a_verdict(cell, nl):
+    trace, grads = run(cell, nl)
+    r = explain.check_gradient(trace, grads, T // 2, 5)
+    s = explain.check_step(trace, grads, T // 2, 5, eps=r["eps"])
+    # backward: the panel's numbers are check_step's at the panel's ε, judged checkable here
+    assert (r["analytic"], r["numeric"]) == (s["analytic"], s["numeric"])
+    assert r["verdict"] == "checked" and r["agree"], r
+    # forward: check_forward's h is the value check_step recomputes, to rounding
+    f = explain.check_forward(trace, T // 2, 5)["h"]
+    assert f["engine"] == s["forward_engine"]
+    assert abs(f["recomputed"] - s["forward_recomputed"]) <= 1e-12
