@@ -1,12 +1,13 @@
 """One lesson as one self-contained HTML file.
 
 The file holds plotly.js once (from the installed plotly package), the Step through timeline
-(the app's own ``ui/timeline.js`` and ``ui/timeline.css``, mounted by a small shim in place of
-Streamlit), every figure as Plotly JSON, and the lesson's texts and settings. It requests
-nothing from any host: it works from ``file://`` with the network off (a Content Security
-Policy in the file forbids any connection). User text is escaped everywhere: HTML text with
-:func:`html.escape`, data in ``<script type="application/json">`` with ``<``, ``>`` and ``&``
-written as JSON escapes, and the timeline sets tokens as text only.
+(the app's own ``ui/timeline.js`` and ``ui/timeline.css``, linked into this package and
+mounted by a small shim in place of Streamlit), every figure as Plotly JSON, and the lesson's
+texts and settings. It requests nothing from any host: it works from ``file://`` with the
+network off (a Content Security Policy in the file forbids any connection). User text is
+escaped everywhere: HTML text with :func:`html.escape`, data in
+``<script type="application/json">`` with ``<``, ``>`` and ``&`` written as JSON escapes, and
+the timeline sets tokens as text only.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from . import compute
 from .settings import APP_URL, Settings, app_link, rows, validate
 
 _HERE = Path(__file__).resolve().parent
-TIMELINE_DIR = _HERE.parent / "ui"
-"""Where the app's timeline component lives (``ui/timeline.js`` and ``ui/timeline.css``)."""
+TIMELINE_DIR = _HERE
+"""``timeline.js`` and ``timeline.css`` here are symbolic links to the app's component in
+``ui/`` (one source; a wheel built from the clone holds them as files)."""
 EXPORT_MARK = "export default function (component) {"
 WHY_LAG = 10  # the why panel's lag k, as the Vanishing gradients page opens it
 
@@ -74,8 +76,8 @@ def timeline_source() -> tuple[str, str]:
     js_path, css_path = TIMELINE_DIR / "timeline.js", TIMELINE_DIR / "timeline.css"
     if not js_path.is_file() or not css_path.is_file():
         raise FileNotFoundError(
-            f"The Step through component ({js_path}) was not found: the exporter reads it from "
-            "the repository, so run it from a clone (pip install -e .)."
+            f"The Step through component ({js_path}) was not found: reinstall gatescope from a "
+            "clone (pip install -e . or pip install .)."
         )
     js = js_path.read_text(encoding="utf-8")
     if js.count(EXPORT_MARK) != 1:

@@ -126,7 +126,9 @@ def test_the_file_holds_every_section(default_page):
     for name in names:  # each figure has its JSON, with a title
         blob = page.split(f'-{name}-json">', 1)[1].split("</script>")[0]
         assert json.loads(blob)["layout"]["title"]["text"], name
-    # the component's own JS and CSS, inlined (not a copy that could drift)
+    # the component's own JS and CSS, inlined (links to ui/'s files, not copies that could drift)
+    for name in ("timeline.js", "timeline.css"):
+        assert (ROOT / "lesson" / name).resolve() == ROOT / "ui" / name
     assert (ROOT / "ui" / "timeline.css").read_text(encoding="utf-8") == data["css"]
     assert "class Timeline" in page and "export default" not in _own_part(page)
     # every setting is listed
