@@ -254,7 +254,7 @@ def _prev_line(cell: str, gates: str, v: dict, d: dict, F) -> Line:
     )  # fmt: skip
     if cell == "gru":
         sym = _dl("h_t") + r" z_t + " + sym
-        direct = [f"({fg(a)})({fv(b)})" for a, b in zip(d["dh"][F], v["z"][F], strict=True)]
+        direct = [f"({fg(a)})({fgate(b)})" for a, b in zip(d["dh"][F], v["z"][F], strict=True)]
         nums = [[f"{a} + " + " + ".join(f"({fg(s)})" for s in row)]
                 for a, row in zip(direct, zip(*shares, strict=True), strict=True)]  # fmt: skip
     else:

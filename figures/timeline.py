@@ -499,17 +499,23 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
         "alerts": ext.alerts(trace, v, F, mode, unit),
         "ladder": _ladder(trace, v, d, F, mode, decades, present, ext),
         "strips": _strips(trace, honest, F, mode, decades, present),
-        "legend": _legend(trace, mode, decades, present),
+        "legend": _legend(trace, mode, decades, present, ext),
         "stepMs": style.STEP_MS, "walk": 1 if mode == "forward" else -1,
         "substeps": list(SUBSTEPS[trace.cell]), "cellName": style.CELL_NAMES[trace.cell],
     }  # fmt: skip
 
 
-def _legend(trace, mode, decades, present) -> list[dict]:
-    """The colour scales in use, as CSS gradients with their end labels."""
+def _legend(trace, mode, decades, present, ext=None) -> list[dict]:
+    """The colour scales in use, as CSS gradients with their end labels (and, where a run
+    overflows or vanishes, what its ends then stand for)."""
     if mode == "backward":
         lo, hi = decades
-        return [{"title": "gradient magnitude |∂L/∂·| (log scale)",
+        title = "gradient magnitude |∂L/∂·| (log scale)"
+        if ext is not None and (ext.after.any() or ext.capped.any()):
+            title += "; overflow at the dark end"
+        if ext is not None and ext.vanished().any():
+            title += "; <10⁻³⁰⁰ at the pale end"
+        return [{"title": title,
                  "colors": _palette(style.GRADIENT, present, 11),
                  "ticks": [style.fmt_grad(10**lo), style.fmt_grad(10**hi)]}]  # fmt: skip
     bounds = explain.run_bounds(trace)

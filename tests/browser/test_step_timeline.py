@@ -16,6 +16,14 @@ import re
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+from _checks import (
+    exception_problems,
+    full_screenshot,
+    key_figure_problems,
+    open_drawn,
+    overflow_problems,
+    overlap_problems,
+)
 from playwright.sync_api import Page, expect
 from test_app import (
     DRAWN,
@@ -373,3 +381,46 @@ def test_html_in_typed_text_is_shown_as_text_in_the_timeline(page: Page, app_url
     assert shown_step(snapshot(page)) == 1 and snapshot(page)["input"] == "img"
     assert not dialogs
     assert_healthy(page, server_log)
+
+
+# ------------------------------------------------------------------------------------------
+# Honest extremes (issue 9): the exploded link draws, its overflow named and nothing overlaps
+# ------------------------------------------------------------------------------------------
+
+EXTREMES = {  # name -> (query, the words the alert must show at the step the link opens)
+    "exploding": ("cell=rnn&act=relu&scale=10&init=identity&T=2000&preset=Impulse&step=1999"
+                  "&mode=backward", "beyond 10¹⁰⁰"),
+    "vanishing": ("cell=rnn&scale=0.05&T=2000&preset=Impulse&step=0&mode=backward",
+                  "Vanished below 10⁻³⁰⁰"),
+    "carousel-closed": ("cell=lstm&fb=-10&mode=backward", "is saturated at 0 (closed)"),
+    "gru-keeping": ("cell=gru&ub=10&mode=backward", "is saturated at 1 (open)"),
+}  # fmt: skip
+SCREENS = {"1280x720_present": (1280, 720, True), "1920x1080": (1920, 1080, False)}
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+@pytest.mark.parametrize("regime", list(EXTREMES))
+def test_extremes_are_named_on_screen_without_overlaps(page: Page, app_url, screens_dir,
+                                                       regime, screen):  # fmt: skip
+    w, h, present = SCREENS[screen]
+    query, words = EXTREMES[regime]
+    page.set_viewport_size({"width": w, "height": h})
+    url = f"{app_url}{STEP}?{query}" + ("&present=1" if present else "")
+    open_drawn(page, url, wait_for=f"{TIMELINE} svg.gs-diagram")
+    alert = page.locator(f"{TIMELINE} .gs-alert")
+    expect(alert).to_be_visible(timeout=LOAD_MS)
+    expect(alert).to_contain_text(words)
+    if regime == "exploding":  # the link's step: t = 1999, the held states named as overflow
+        expect(page.locator(f"{TIMELINE} .gs-counter")).to_have_text("t = 1999 / 1999")
+        expect(alert).to_contain_text("Exploded at step")
+        pill = page.locator(f"{TIMELINE} svg.gs-diagram [data-id=h_prev] .gs-value")
+        expect(pill).to_have_text("overflow")
+        expect(pill).to_be_visible()
+        results = page.locator(f"{TIMELINE} .gs-eq .gs-eq-result").all_inner_texts()
+        assert "0" not in results, results
+    problems = exception_problems(page) + overflow_problems(page) + overlap_problems(page)
+    problems += key_figure_problems(page, ".gs-alert", min_visible=1.0)
+    if present:
+        problems += key_figure_problems(page, "svg.gs-diagram")
+    full_screenshot(page, screens_dir / f"step_through_{regime}_{screen}.png")
+    assert not problems, "\n  ".join([f"{len(problems)} problem(s) at {page.url}:", *problems])
