@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from engine import tasks
 from figures import gates, gradients, style, training
-from ui import keys
+from ui import keys, session
 from ui import training as runs
 
 lesson = ui.page("Train", choose_cell=False)
@@ -25,7 +25,7 @@ if not cells:
     st.stop()
 cfgs = runs.configs(
     task, lag, cells, steps=int(steps), H=lesson.H, seed=lesson.seed, lr=1e-2,
-    forget_bias=lesson.forget_bias, activation=lesson.activation,
+    forget_bias=lesson.forget_bias, update_bias=lesson.update_bias, activation=lesson.activation,
 )  # fmt: skip
 task_obj = tasks.TASKS[task]
 ylabel = "MSE (squared units)" if task_obj.loss == "mse" else "cross-entropy (nats)"
@@ -33,7 +33,8 @@ baseline_label = "chance (predict the mean)" if task_obj.loss == "mse" else "cha
 
 results = runs.cached(cfgs)
 with figure_box:
-    start = runs.start_stop(done=results is not None)
+    start, replay = runs.start_stop(done=results is not None)
+    waiting = st.empty()
     bars = runs.progress_bars(cells, compact=lesson.present)
     loss_box, grad_box = ui.layout.columns(2, lesson)
     loss_slot, grad_slot = loss_box.empty(), grad_box.empty()
@@ -66,7 +67,12 @@ def draw(source) -> None:
 
 
 if start:
-    results = runs.train_live(cfgs, draw)
+    results = runs.train_live(
+        cfgs, draw, on_wait=lambda pos: waiting.info(runs.waiting_text(pos), icon="⏳")
+    )
+    waiting.empty()
+elif replay and results is not None:
+    runs.replay(results, draw)
 if results is None:
     draw({c: runs.NOT_STARTED for c in cfgs})
     st.info("Press ▶ Train: the curves update while the cells learn.", icon="ℹ️")
@@ -74,6 +80,20 @@ if results is None:
 
 draw(results)
 st.success(runs.summary(results), icon="📏")
+trained = runs.format_trained(runs.spec_of(cfgs, results))
+if st.button(
+    "🎓 Open the trained cells", key=keys.TRAIN_OPEN_TRAINED, type="primary",
+    help="Step through, Gates over time and Vanishing gradients with these trained cells, on a "
+    "fresh sequence of the task (the link carries the training, so it can be shared).",
+):  # fmt: skip
+    runs.keep(cfgs, results)
+    session.set_value("trained", trained)
+    st.switch_page(keys.page("Step through").path)
+st.caption(
+    "Opens Step through with the trained RNN, GRU and LSTM on a fresh sequence of the task "
+    f"(Gates over time and Vanishing gradients show them too; {tasks.MARK} marks the steps the "
+    "answer depends on). Cells not chosen here keep their initial weights."
+)
 metrics = st.columns(len(results))
 for col, (c, r) in zip(metrics, results.items(), strict=True):
     after, before = r.eval_after, r.eval_before

@@ -15,11 +15,11 @@ import numpy as np
 import streamlit as st
 
 import engine
-from engine import inputs, theory
+from engine import inputs, tasks, theory
 from engine.cells import STATE_LIMIT
 from engine.inputs import Sequence
 
-from .state import Lesson
+from .state import DEFAULT, Lesson
 
 CACHE = {"max_entries": 64, "ttl": 3600, "show_spinner": False}
 CSV_LIMITS = inputs.Limits(max_chars=1_000_000)  # an upload may be as large as the 1 MB cap
@@ -43,8 +43,19 @@ class Run:
         return np.linalg.norm(self.grads.h, axis=-1)
 
 
+def trained_spec(lesson: Lesson):
+    """The lesson's trained-cells spec (:class:`ui.training.TrainedSpec`), or None for the
+    untrained lesson. Raises InputError with a learner-facing message on a bad link."""
+    from . import training
+
+    return training.parse_trained(lesson.trained) if lesson.trained else None
+
+
 def input_key(lesson: Lesson) -> Lesson:
-    """The lesson with everything that does not change the input sequence set to defaults."""
+    """The lesson with everything that does not change the input sequence set to defaults (a
+    trained lesson's input depends on its ``trained`` field only)."""
+    if lesson.trained:
+        return dataclasses.replace(DEFAULT, trained=lesson.trained)
     return dataclasses.replace(
         lesson,
         cell="lstm", H=16, init="uniform", scale=1.0, forget_bias=1.0, update_bias=0.0,
@@ -57,6 +68,8 @@ def input_key(lesson: Lesson) -> Lesson:
 
 def model_key(lesson: Lesson, cell: str) -> Lesson:
     """The lesson reduced to what one cell's run depends on (a smaller cache key space)."""
+    if lesson.trained:
+        return dataclasses.replace(input_key(lesson), cell=cell)
     return dataclasses.replace(
         input_key(lesson),
         cell=cell, H=lesson.H, init=lesson.init, scale=lesson.scale,
@@ -66,8 +79,19 @@ def model_key(lesson: Lesson, cell: str) -> Lesson:
     )  # fmt: skip
 
 
+def _task_sequence(spec) -> Sequence:
+    """A fresh sequence of a trained lesson's task, its decisive steps marked in the labels."""
+    from . import training
+
+    task = tasks.TASKS[spec.task]
+    s = tasks.sample(task, spec.lag, training.sample_seed(spec))
+    return Sequence(s.xs, s.labels, s.features, kind="task", name=f"{task.name}, lag {spec.lag}")
+
+
 @st.cache_data(**CACHE)
 def _sequence(key: Lesson, csv_text: str | None) -> tuple[Sequence, int]:
+    if key.trained:
+        return _task_sequence(trained_spec(key)), 0
     if key.source == "preset":
         name = key.preset
         if name in inputs.NUMERIC_PRESETS:
@@ -99,10 +123,15 @@ def csv_label_column(choice: str) -> str | None:
     return None if choice == "none" else choice
 
 
+def _csv(lesson: Lesson, csv_text: str | None) -> str | None:
+    """The upload, when the lesson's input is the upload (never for trained cells)."""
+    return csv_text if lesson.source == "csv" and not lesson.trained else None
+
+
 def sequence(lesson: Lesson, csv_text: str | None = None) -> tuple[Sequence, int]:
     """The lesson's input as a Sequence, and its full length before the first-T cut
     (0 when nothing was cut). Raises InputError with a learner-facing message."""
-    seq, full = _sequence(input_key(lesson), csv_text if lesson.source == "csv" else None)
+    seq, full = _sequence(input_key(lesson), _csv(lesson, csv_text))
     return seq, (full if full > seq.T else 0)
 
 
@@ -118,9 +147,15 @@ def params_for(lesson: Lesson, cell: str, D: int) -> dict:
 @st.cache_data(**CACHE)
 def _run(key: Lesson, csv_text: str | None) -> Run:
     seq, _ = _sequence(input_key(key), csv_text)
-    trace = engine.forward(
-        key.cell, params_for(key, key.cell, seq.D), seq.values, nonlinearity=key.activation
-    )
+    if key.trained:
+        from . import training
+
+        spec = trained_spec(key)
+        params = training.trained_results(spec)[key.cell].params
+        trace = engine.forward(key.cell, params, seq.values, nonlinearity=spec.activation)
+    else:
+        params = params_for(key, key.cell, seq.D)
+        trace = engine.forward(key.cell, params, seq.values, nonlinearity=key.activation)
     grads = engine.backward(trace, theory.last_step_seed(trace))
     return Run(key.cell, trace, grads, seq.labels)
 
@@ -128,7 +163,7 @@ def _run(key: Lesson, csv_text: str | None) -> Run:
 def run(lesson: Lesson, cell: str | None = None, csv_text: str | None = None) -> Run:
     """Forward and BPTT (loss = Σ h_T) of one cell on the lesson's sequence, cached."""
     key = model_key(lesson, cell or lesson.cell)
-    return _run(key, csv_text if lesson.source == "csv" else None)
+    return _run(key, _csv(lesson, csv_text))
 
 
 @dataclass(frozen=True)
@@ -176,7 +211,7 @@ def _honest(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 @st.cache_data(**CACHE)
 def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
     runs = {c: run(lesson, c, csv_text) for c in engine.CELLS}
-    T, H = runs["rnn"].trace.T, lesson.H
+    T, H = runs["rnn"].trace.T, runs["rnn"].trace.H
     measure = lesson.measure
     first = 0 if measure == "bptt" else T - jacobian_lags(T, H)
     curves, extra = {}, {}
@@ -225,4 +260,6 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
 def compare(lesson: Lesson, csv_text: str | None = None) -> Comparison:
     """RNN, GRU and LSTM on the same sequence with the same H and seed, cached."""
     key = dataclasses.replace(lesson, cell="lstm", step=0, unit=0, mode="forward", present=False)
-    return _compare(key, csv_text if lesson.source == "csv" else None)
+    if lesson.trained:  # the trained cells and the measure are all a trained comparison uses
+        key = dataclasses.replace(input_key(lesson), measure=lesson.measure)
+    return _compare(key, _csv(lesson, csv_text))

@@ -74,6 +74,11 @@ TRAIN_CELLS = "train_cells"
 TRAIN_STEPS = "train_steps"
 TRAIN_GATE_CELL = "train_gate_cell"
 TRAIN_DOWNLOADS = "train"
+TRAIN_REPLAY = "train_replay"
+TRAIN_OPEN_TRAINED = "train_open_trained"
+
+# Trained cells (the banner on every page that shows them)
+TRAINED_BACK = "trained_back"
 
 
 def train_chart(kind: str, which) -> str:

@@ -86,7 +86,37 @@ def page(title: str, *, choose_cell: bool = True) -> Lesson:
         st.title(f"{icon} {title}")
     for notice in session.take_notices():
         st.warning(f"The link was adjusted: {md_escape(notice)}.", icon="⚠️")
+    if lesson.trained and title != "Train":
+        trained_banner()
     return lesson
+
+
+def trained_banner() -> None:
+    """Say that the page shows trained cells (what was trained, how far, how well), with the
+    way back to the untrained lesson; train them first if the server no longer holds them (in
+    the server's training queue, the position shown). A bad link: an error, then a stop."""
+    from . import compute, training
+
+    box, back = st.container(), st.container()
+    if back.button("↩ Back to the untrained lesson", key=keys.TRAINED_BACK):
+        session.set_value("trained", "")
+        st.rerun()
+    with box:
+        try:
+            spec = training.parse_trained(session.value("trained"))
+            line = st.empty()
+            with st.spinner("Getting the trained cells (training them again if needed)…"):
+                results = training.trained_results(
+                    spec, on_wait=lambda pos: line.info(training.waiting_text(pos), icon="⏳")
+                )
+            line.empty()
+        except InputError as err:
+            st.error(md_escape(str(err)), icon="✋")
+            st.stop()
+        st.info(training.banner_text(spec, results), icon="🎓")
+        runs = {c: compute.run(session.lesson(), c) for c in ("gru", "lstm")}
+        text = training.gates_text({c: r.trace for c, r in runs.items()}, runs["gru"].labels)
+        st.caption(md_escape(text))
 
 
 def controls_visible(lesson: Lesson) -> bool:
