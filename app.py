@@ -44,7 +44,8 @@ for name, regime in REGIMES.items():
         st.switch_page(keys.page(regime.page).path)
     if ui.layout.controls_visible(lesson):
         st.caption(
-            f"{ui.md_escape(regime.explanation)} [🔗 Open on {regime.page} in a new tab]"
+            f"{ui.md_escape(regime.explanation)} {ui.md_escape(regime.reference)}. "
+            f"[🔗 Open on {regime.page} in a new tab]"
             f"({sidebar.regime_link(name)})"
         )
 ui.layout.comparison_downloads(comparison, hero, key=keys.HOME_DOWNLOADS, full=False)

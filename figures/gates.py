@@ -20,6 +20,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from engine.cells import STATE_LIMIT
+
 from . import style
 from .style import (
     CELL_NAMES,
@@ -121,13 +123,23 @@ def _scale(trace, name: str, values: np.ndarray, presentation: bool = False) -> 
     return sc
 
 
+def _fmt_end(v: float, top: float) -> str:
+    """A colour-bar end: ``+0.95``, ``−12`` and, past 10⁴ (an exploding ReLU RNN), ``+7.7×10⁶``
+    rather than a hundred digits."""
+    if abs(top) < 1e4:
+        return style.fmt_signed(v, 2 if top < 10 else 0)
+    return ("+" if v > 0 else "−" if v < 0 else "") + style.fmt_grad(abs(v))
+
+
 def _range_note(trace, name: str, sc: dict) -> str:
     if name in SIGMOID_GATES:
         return "σ, 0…1"
     if name == "c":
         return f"±{sc['zmax']:.2g} (run max)"
     if trace.cell == "rnn" and trace.nonlinearity == "relu":
-        return f"ReLU, ±{sc['zmax']:.2g} (run max)"
+        if sc["zmax"] >= STATE_LIMIT:
+            return "ReLU, overflowed<br>at the 10¹⁰⁰ cap"
+        return f"ReLU, unbounded<br>±{style.fmt_grad(sc['zmax'])} (run max)"
     return "tanh, ±1"
 
 
@@ -258,7 +270,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tupl
         ticks, tick_text = [0.0, 0.5, 1.0], ["0", "0.5", "1"]
     else:
         ticks = [-sc["zmax"], 0.0, sc["zmax"]]
-        tick_text = [style.fmt_signed(v, 2 if sc["zmax"] < 10 else 0) for v in ticks]
+        tick_text = [_fmt_end(v, sc["zmax"]) for v in ticks]
         tick_text[1] = "0"
     if panel_px < 80:  # a short bar has room for its two ends only
         ticks, tick_text = ticks[::2], tick_text[::2]
@@ -751,7 +763,6 @@ def what_to_notice(trace) -> str:
     average, and the share of saturated gate values; for the RNN its state under its
     activation (saturation for tanh; switched-off units, the largest |h| and any overflow for
     ReLU)."""
-    from engine.cells import STATE_LIMIT
     from engine.theory import gate_saturation
 
     from .gradients import fmt_gate

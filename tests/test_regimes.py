@@ -260,3 +260,15 @@ def test_gates_notice_for_an_overflowing_relu_rnn_names_the_overflow():
     step = int(np.flatnonzero(np.any(trace.h >= STATE_LIMIT, axis=-1))[0])
     assert f"reached the 10¹⁰⁰ cap at step {step}" in text and "overflow" in text
     assert "ReLU′ = 1" not in text and "largest |h|" not in text
+
+
+def test_gates_heatmap_of_an_overflowing_relu_rnn_labels_the_cap_not_a_hundred_digits():
+    trace = trace_of(lesson_of("exploding", T=600))
+    fig = figures_gates.gate_heatmaps(trace)
+    ends = list(fig.data[0].colorbar.ticktext)
+    assert ends == ["−1.0×10¹⁰⁰", "0", "+1.0×10¹⁰⁰"]
+    notes = " ".join(a.text for a in fig.layout.annotations)
+    assert "overflowed" in notes and "10¹⁰⁰ cap" in notes
+    growing = figures_gates.gate_heatmaps(trace_of(lesson_of("exploding")))  # T = 40: 7.7×10⁶
+    top = float(np.abs(trace_of(lesson_of("exploding")).h).max())
+    assert growing.data[0].colorbar.ticktext[-1] == "+" + style.fmt_grad(top)

@@ -79,7 +79,9 @@ def regime_panel() -> None:
         regime = REGIMES[loaded]
         from .layout import md_escape  # layout imports this module
 
-        sb.success(md_escape(f"Loaded: {regime.title}. {regime.explanation}"), icon="🧪")
+        sb.success(md_escape(f"Loaded: {regime.title}."), icon="🧪")
+        with sb.expander("What this regime shows"):
+            st.caption(md_escape(f"{regime.explanation} ({regime.reference})"))
         sb.page_link(
             keys.page(regime.page).path, label=f"Best seen on {regime.page}",
             query_params=state.to_query(session.lesson()),
