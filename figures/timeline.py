@@ -343,7 +343,7 @@ def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
             "fill": fills, "text": texts, "widths": widths, "sizes": SIZES}  # fmt: skip
 
 
-def _factor_note(trace, v, d, F, mode) -> list[str] | None:
+def _factor_note(trace, v, d, F, mode, fac=None) -> list[str] | None:
     """The factor written on the state path (backward); the GRU's line into × z_t carries only
     the direct path's share, so its note names the share and the total beside it."""
     if mode != "backward":
@@ -351,7 +351,6 @@ def _factor_note(trace, v, d, F, mode) -> list[str] | None:
     cell = trace.cell
     if cell == "rnn":
         slope = "[a_t>0]" if trace.nonlinearity == "relu" else "1−h_t²"
-        fac = explain.rnn_factors(trace, F)
         return [FACTOR_TEXT["rnn"][1].format(slope, ladder.fg(float(x))) for x in fac]
     if cell == "gru":
         return [FACTOR_TEXT["gru"][1].format(ladder.fgate(z), ladder.fg(share), ladder.fg(total))
@@ -373,7 +372,7 @@ def _held_numbers(line, F, held) -> list:
     return out
 
 
-def _ladder(trace, v, d, F, mode, decades, present, ext) -> list[dict]:
+def _ladder(trace, v, d, F, mode, decades, present, ext, fac=None) -> list[dict]:
     bounds = explain.run_bounds(trace)
     if mode == "forward":
         lines = ladder.forward_lines(trace.cell, trace.nonlinearity, v, F)
@@ -395,7 +394,6 @@ def _ladder(trace, v, d, F, mode, decades, present, ext) -> list[dict]:
                     "ink": [style.ink_for(c) for c in fill]})  # fmt: skip
     if trace.cell == "rnn" and mode == "backward":
         act = r"[a_t > 0]" if trace.nonlinearity == "relu" else r"1 - h_t^2"
-        fac = explain.rnn_factors(trace, F)
         out.append({"name": "factor", "groups": ["h"],
                     "lhs": ladder.mathml(rf"\lVert \mathrm{{diag}}({act})\, W_{{hh}} \rVert_2"),
                     "symbolic": [], "numbers": [[] for _ in F],
@@ -490,14 +488,16 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     decades = grad_decades(*(d[k][F] for k in d if k.startswith(("d", "contrib"))),
                            honest["dh"][F], norms) if d else (-1.0, 0.0)  # fmt: skip
     tokens = [_token(trace, labels, t) for t in F]
+    # the RNN's ‖diag(act′) W_hh‖₂ at the animated steps: written twice, computed once
+    fac = explain.rnn_factors(trace, F) if trace.cell == "rnn" and d else None
     return {
         "cell": trace.cell, "mode": mode, "unit": int(unit), "T": T, "H": trace.H,
         "nonlinearity": trace.nonlinearity, "frames": F.tolist(), "tokens": tokens,
         "tokenFill": None if norms is None else _grad_colors(norms, decades, present),
         "diagram": _diagram(trace, TABLES[trace.cell], v, d, F, mode, decades, present),
-        "factor": _factor_note(trace, v, d, F, mode),
+        "factor": _factor_note(trace, v, d, F, mode, fac),
         "alerts": ext.alerts(trace, v, F, mode, unit),
-        "ladder": _ladder(trace, v, d, F, mode, decades, present, ext),
+        "ladder": _ladder(trace, v, d, F, mode, decades, present, ext, fac),
         "strips": _strips(trace, honest, F, mode, decades, present),
         "legend": _legend(trace, mode, decades, present, ext),
         "stepMs": style.STEP_MS, "walk": 1 if mode == "forward" else -1,
