@@ -483,3 +483,35 @@ def test_gated_cells_learn_a_dependency_the_rnn_cannot():
 
 if __name__ == "__main__":  # the evidence runs, in the subprocess started above
     print(json.dumps(evidence()))
+
+
+def test_update_bias_sets_the_gru_update_gate_and_is_validated():
+    config = TrainConfig(cell="gru", update_bias=2.5, **TINY)
+    H = config.hidden_size
+    before = train(dataclasses.replace(config, max_steps=1)).params_before
+    np.testing.assert_array_equal(before["bias_ih"][H : 2 * H], 2.5)  # z: the second block
+    np.testing.assert_array_equal(before["bias_hh"][H : 2 * H], 0.0)
+    plain = train(dataclasses.replace(config, update_bias=None, max_steps=1)).params_before
+    assert not np.all(plain["bias_ih"][H : 2 * H] == 2.5)  # None: PyTorch's uniform draw
+    for bad in (math.inf, math.nan, "1"):
+        with pytest.raises(InputError, match="update bias must be a finite number"):
+            TrainConfig(cell="gru", update_bias=bad)
+
+
+@pytest.mark.parametrize("task", [ADDING, RECALL], ids=["adding", "recall"])
+def test_a_task_sample_is_a_batch_of_one_labelled_with_its_decisive_steps(task):
+    from engine.tasks import MARK, sample
+
+    s = sample(task, 12, [3, 5])
+    xs, targets = make_batch(task, 12, 1, np.random.default_rng([3, 5]))
+    np.testing.assert_array_equal(s.xs, xs[0])  # exactly what training draws
+    np.testing.assert_array_equal(s.target, np.atleast_1d(targets[0]))
+    assert len(s.labels) == task.length(12) and len(s.features) == task.input_size
+    assert [t for t, w in enumerate(s.labels) if w.startswith(MARK)] == list(s.marked)
+    if task.kind == "adding":
+        assert list(s.marked) == list(np.flatnonzero(xs[0, :, 1]))
+        assert s.labels[s.marked[0]] == f"{MARK}{xs[0, s.marked[0], 0]:.2f}"
+    else:
+        assert s.marked == (0,) and s.labels[0] == MARK + "ABCD"[int(targets[0])]
+        assert all(w in "abcd" for w in s.labels[1:])  # the distractors' own alphabet
+    assert sample(task, 12, [4, 5]).labels != s.labels  # another seed, another sequence
