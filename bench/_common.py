@@ -158,8 +158,10 @@ def proc_cpu_seconds(pid: int) -> float:
 class Server:
     """``streamlit run app.py`` on a free loopback port, with the project's config."""
 
-    def __init__(self, extra_args: tuple[str, ...] = (), log_name: str = "server"):
+    def __init__(self, extra_args: tuple[str, ...] = (), log_name: str = "server",
+                 env: dict[str, str] | None = None):  # fmt: skip
         self.extra_args = tuple(extra_args)
+        self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.proc: subprocess.Popen | None = None
         self.log_path = RESULTS_DIR / f"{log_name}.log"
@@ -180,8 +182,9 @@ class Server:
         self._log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            cmd, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
         deadline = t0 + timeout
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:

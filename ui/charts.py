@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
@@ -21,8 +22,32 @@ from . import compute
 from .layout import csv_upload
 from .state import Lesson
 
-FIGURES = {"max_entries": 48, "ttl": 900, "show_spinner": False}
-"""At T = 2000 one figure with its frames holds up to ~10 MB: 48 entries bound the memory."""
+FIGURES = {"max_entries": 48, "ttl": 900, "show_spinner": False, "hash_funcs": {Lesson: repr}}
+"""At T = 2000 one figure with its frames holds up to ~10 MB: 48 entries bound the memory. A
+lesson is hashed by its ``repr`` (a frozen dataclass of plain values, so the repr is exact):
+0.005 ms instead of 0.24 ms for Streamlit's generic hash of a dataclass (``dataclasses.asdict``
+and a walk of the dict), on every cached call of every rerun."""
+
+
+class SharedFigure(go.Figure):
+    """A cached figure, shared read-only by every session, whose plain dict is built once.
+
+    ``st.plotly_chart`` turns a figure into JSON through ``figure.to_dict()``, which deep-copies
+    every trace, the layout and each animation frame and then base64-encodes the arrays: half
+    the server time of a Gates over time rerun (bench/profile.py). A shared figure never
+    changes, so its dict is built once, when it is cached (:func:`share`), and every rerun of
+    every session reuses it. Nothing may modify a shared figure or its dict."""
+
+    def to_dict(self) -> dict:
+        built = self.__dict__.get("_shared_dict")
+        return built if built is not None else super().to_dict()
+
+
+def share(fig: go.Figure) -> SharedFigure:
+    """The figure as a :class:`SharedFigure` (the same object, no copy), its dict built now."""
+    fig.__class__ = SharedFigure
+    fig._shared_dict = go.Figure.to_dict(fig)
+    return fig
 
 
 def _one_cell(run: compute.Run, name: str, options: dict) -> go.Figure:
@@ -40,7 +65,7 @@ def _one_cell(run: compute.Run, name: str, options: dict) -> go.Figure:
 
 @st.cache_resource(**FIGURES)
 def _cell_figure(name: str, key: Lesson, csv: bytes | None, options: tuple) -> go.Figure:
-    return _one_cell(compute.run(key, key.cell, csv), name, dict(options))
+    return share(_one_cell(compute.run(key, key.cell, csv), name, dict(options)))
 
 
 def cell_figure(name: str, lesson: Lesson, **options) -> go.Figure:
@@ -52,6 +77,10 @@ def cell_figure(name: str, lesson: Lesson, **options) -> go.Figure:
 
 @st.cache_resource(**FIGURES)
 def _comparison_figure(name: str, key: Lesson, csv: bytes | None, options: tuple) -> go.Figure:
+    return share(_comparison(name, key, csv, options))
+
+
+def _comparison(name: str, key: Lesson, csv: bytes | None, options: tuple) -> go.Figure:
     cmp = compute.compare(key, csv)
     options = dict(options)
     labels = cmp.labels[cmp.first :]
@@ -70,12 +99,17 @@ def _comparison_figure(name: str, key: Lesson, csv: bytes | None, options: tuple
     if name == "why_factors":
         lag = options.pop("lag")
         T = len(cmp.rnn_factors)
-        return gradients.why_factors(cmp.rnn_factors[T - lag :], cell="rnn", lag=lag, **options)
+        measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
+        return gradients.why_factors(
+            cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
+            measured=measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity, **options,
+        )  # fmt: skip
     raise KeyError(name)
 
 
 def comparison_figure(name: str, lesson: Lesson, **options) -> go.Figure:
     """A figure of the three-cell comparison (``gradient_strips``, ``gradient_vs_lag``,
-    ``lstm_path``, ``gru_path``, ``why_factors``), built once and shared."""
+    ``lstm_path``, ``gru_path``, ``why_factors`` with ``lag=k``: the RNN's product of the last
+    k local factors beside its measured norm), built once and shared."""
     key = dataclasses.replace(lesson, cell="lstm", step=0, unit=0, mode="forward", present=False)
     return _comparison_figure(name, key, csv_upload(), tuple(sorted(options.items())))
