@@ -390,6 +390,8 @@ def test_html_in_typed_text_is_shown_as_text_in_the_timeline(page: Page, app_url
 EXTREMES = {  # name -> (query, the words the alert must show at the step the link opens)
     "exploding": ("cell=rnn&act=relu&scale=10&init=identity&T=2000&preset=Impulse&step=1999"
                   "&mode=backward", "beyond 10¹⁰⁰"),
+    "exploded-forward": ("cell=rnn&act=relu&scale=10&init=identity&T=2000&preset=Impulse"
+                         "&step=1999", "beyond 10¹⁰⁰, shown as ∞"),
     "vanishing": ("cell=rnn&scale=0.05&T=2000&preset=Impulse&step=0&mode=backward",
                   "Vanished below 10⁻³⁰⁰"),
     "carousel-closed": ("cell=lstm&fb=-10&mode=backward", "is saturated at 0 (closed)"),
@@ -418,6 +420,10 @@ def test_extremes_are_named_on_screen_without_overlaps(page: Page, app_url, scre
         expect(pill).to_be_visible()
         results = page.locator(f"{TIMELINE} .gs-eq .gs-eq-result").all_inner_texts()
         assert "0" not in results, results
+    if regime == "exploded-forward":  # the held state reads ∞ in the diagram and the equation
+        pill = page.locator(f"{TIMELINE} svg.gs-diagram [data-id=h] .gs-value")
+        expect(pill).to_have_text("∞")
+        expect(page.locator(f"{TIMELINE} .gs-eq .gs-eq-result").first).to_have_text("∞")
     problems = exception_problems(page) + overflow_problems(page) + overlap_problems(page)
     problems += key_figure_problems(page, ".gs-alert", min_visible=1.0)
     if present:
