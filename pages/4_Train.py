@@ -1,5 +1,6 @@
 """Train: RNN, GRU and LSTM learn (or fail to learn) a long-term dependency, side by side."""
 
+import dataclasses
 import itertools
 
 import streamlit as st
@@ -138,4 +139,6 @@ for col, when in zip(cols, ("before", "after"), strict=True):
             key=keys.train_chart("gates", when),
         )
 st.caption(gates.HOW_TO_READ["gate_heatmaps"])
-ui.layout.training_downloads(results, lesson, key=keys.TRAIN_DOWNLOADS, task=task)
+# this page trains with the sidebar's settings, whatever trained cells the other pages show
+untrained = dataclasses.replace(lesson, trained="")
+ui.layout.training_downloads(results, untrained, key=keys.TRAIN_DOWNLOADS, task=task)

@@ -272,3 +272,18 @@ def test_the_gate_sentence_is_measured_on_the_shown_sequence():
     assert f"and {np.mean(g['i'][rest]):.2f} at the other steps" in text
     assert f"forget gate f_t {np.mean(g['f']):.2f}" in text
     assert f"kept) averages {np.mean(runs['gru'].trace.gates['z']):.2f}" in text
+
+
+def test_an_export_records_the_trained_settings_not_the_sidebars():
+    from ui.state import settings
+
+    s = settings(lesson(H=64, seed=9, scale=3.0, activation="relu"), measure=True)
+    assert (s["H"], s["seed"], s["scale"], s["activation"]) == (4, 1, 1.0, "tanh")
+    assert (s["forget_bias"], s["update_bias"], s["init"]) == (1.0, 0.0, "uniform")
+    assert s["trained"] == TINY and s["trained_steps"] == {"rnn": 6, "gru": 6, "lstm": 6}
+    assert (s["trained_task"], s["trained_lag"], s["trained_lr"]) == ("adding", 5, 0.01)
+    assert s["source"] == "task" and "T" not in s and "tokens" not in s
+    assert s["measure"] == "x"
+    # the trained numbers: the run's own H and parameters agree with what is recorded
+    run = compute.run(lesson(H=64), "lstm")
+    assert run.trace.H == s["H"]

@@ -243,6 +243,35 @@ def settings(lesson: Lesson, *, measure: bool = False) -> dict[str, Any]:
         out[name] = getattr(lesson, name)
         if name == "source":
             out["input"] = content
+    if lesson.trained:
+        out = _trained_settings(lesson, out)
     if measure:
         out["measure"] = lesson.measure
     return out
+
+
+_UNUSED_WHEN_TRAINED = ("tokens", "label_column", "encoding", "dim", "T")
+
+
+def _trained_settings(lesson: Lesson, out: dict[str, Any]) -> dict[str, Any]:
+    """A trained lesson's settings: the trained cells' own H, seed, initialisation, biases and
+    activation (the sidebar's are not used), the task's sequence as the input, and the
+    training (task, lag, learning rate, steps per cell). A link that does not parse keeps the
+    sidebar's values (the page stops with its error before any export)."""
+    from engine import InputError
+
+    from .training import parse_trained, sample_seed
+
+    try:
+        spec = parse_trained(lesson.trained)
+    except InputError:
+        return out
+    kept = {k: v for k, v in out.items() if k not in _UNUSED_WHEN_TRAINED}
+    return kept | {
+        "H": spec.H, "seed": spec.seed, "init": "uniform", "scale": 1.0,
+        "forget_bias": spec.forget_bias, "update_bias": spec.update_bias,
+        "activation": spec.activation, "source": "task",
+        "input": f"{spec.task} task sequence, lag {spec.lag}, drawn by seed {sample_seed(spec)}",
+        "trained_task": spec.task, "trained_lag": spec.lag, "trained_lr": spec.lr,
+        "trained_steps": spec.steps_of,
+    }  # fmt: skip
