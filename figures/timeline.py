@@ -192,13 +192,17 @@ class Extremes:
         self.after = after
         self.log10 = gradient_log10(trace)["h"] if backward else None
 
-    def gradients(self, d: dict, unit: int) -> dict:
+    def gradients(self, d: dict, unit: int, slope=None) -> dict:
         """The backward numbers made honest: what crosses a held state is ``inf`` (written
-        "overflow", never 0); what float64 rounded to 0 below 10⁻³⁰⁰ is ``TINY``."""
+        "overflow", never 0); what float64 rounded to 0 below 10⁻³⁰⁰ is ``TINY``. ``slope``
+        (T,): the RNN's act′(a_t) for the unit; where it is exactly 0 and the unit is not held
+        (a ReLU unit with a_t ≤ 0) ∂L/∂a_t is exactly 0, whatever reached h_t."""
         out = dict(d)
+        held_k = self.held[:, unit]
+        passes = held_k | (np.ones(len(held_k), bool) if slope is None else slope != 0)
         through = {  # the steps whose value at t passes through a held state
             "dh": self.after, "dh_next": self.after,
-            "dh_prev": self.after | self.capped, "da_h": self.after | self.held[:, unit],
+            "dh_prev": self.after | self.capped, "da_h": (self.after | held_k) & passes,
         }  # fmt: skip
         for key, a in d.items():
             if a is None or key == "dh_direct":  # the loss's own term: exact, 0 but at one step
@@ -481,7 +485,12 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     F = np.asarray(style.frame_steps_with(T, max_frames, min(max(step, 0), T - 1)), dtype=int)
     v = explain.unit_values(trace, unit)
     ext = Extremes(trace, mode == "backward")
-    d = ext.gradients(_gradients(trace, grads, unit, F), unit) if mode == "backward" else {}
+    d = {}
+    if mode == "backward":
+        slope = None
+        if trace.cell == "rnn":
+            slope = (v["a_h"] > 0) if trace.nonlinearity == "relu" else 1 - v["h"] ** 2
+        d = ext.gradients(_gradients(trace, grads, unit, F), unit, slope)
     norms = ext.norms(grads.h)[F] if mode == "backward" else None
     honest = ext.gradients({"dh": grads.h, "dc": grads.c}, unit) if d else {}  # every unit
     # the token chips show ‖dL/dh_t‖ (up to √H times a unit's |dL/dh_t|) on the same range

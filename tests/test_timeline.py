@@ -853,3 +853,27 @@ def test_rnn_texts_follow_the_activation(nl):
     else:
         assert "tanh" in hover["h_act"] and "tanh" in guides and "1−h_t²" in b["factor"][0]
     assert back, "backward ladder present"
+
+
+def test_an_inactive_relu_unit_passes_exactly_0_even_after_an_explosion():
+    """[a_t > 0] = 0 makes ∂L/∂a_t exactly 0 whatever reached h_t; the rest stays overflow."""
+    values = inputs.preset("Sine wave", steps=300).values
+    params = engine.init_params("rnn", values.shape[1], 16, seed=0, recurrent_scale=10.0)
+    trace = engine.forward("rnn", params, values, nonlinearity="relu")
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    assert trace.overflow, "the states exploded"
+    seen = 0
+    for unit in range(16):
+        d = timeline.timeline_data(trace, grads, None, unit=unit, mode="backward", step=0)
+        for j, t in enumerate(d["frames"]):
+            a = explain.unit_values(trace, unit)["a_h"][t]
+            held = trace.h[t, unit] >= engine.cells.STATE_LIMIT  # its own state, or a later one
+            crossed = held or np.abs(trace.h[t + 1 :]).max(initial=0) >= engine.cells.STATE_LIMIT
+            result = line_of(d, "dh_act")["result"][j]
+            if a <= 0 and crossed:
+                seen += 1
+                assert result == "0", f"unit {unit} at t={t}: [a_t > 0] = 0"
+                assert "a_t ≤ 0: ReLU sets this unit to 0" in d["alerts"][j]
+            elif crossed:
+                assert result == "overflow", f"unit {unit} at t={t}"
+    assert seen, "the case happened"
