@@ -877,3 +877,15 @@ def test_an_inactive_relu_unit_passes_exactly_0_even_after_an_explosion():
             elif crossed:
                 assert result == "overflow", f"unit {unit} at t={t}"
     assert seen, "the case happened"
+
+
+def test_the_caption_names_the_gru_share_and_the_symbols_of_an_extreme_run():
+    from ui import timeline as ui_timeline  # the component's caption (no Streamlit run needed)
+
+    exploded = regime_payload("backward", **EXPLODING)
+    plain = regime_payload("backward", cell="gru")
+    text = ui_timeline.caption("backward", "rnn", exploded["alerts"])
+    assert "∞ a state beyond 10¹⁰⁰" in text and "overflow a gradient" in text
+    gru = ui_timeline.caption("backward", "gru", plain["alerts"])
+    assert "direct path's share" in gru and "total ∂L/∂h_{t−1}" in gru
+    assert "10¹⁰⁰" not in gru, "no symbols explained where none is shown"

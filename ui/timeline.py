@@ -49,6 +49,23 @@ CAPTION = {
     "to the first. The number written on the state path is the factor the gradient is "
     "multiplied by at each step on its way back (for the RNN, a bound on it).",
 }
+CAPTION_EXTRA = {
+    ("backward", "gru"): " The line into × z_t carries only the direct path's share "
+    "∂L/∂h_t z_t; its note gives that share and the total ∂L/∂h_{t−1} beside it.",
+}
+EXTREMES_NOTE = (
+    " Where a number leaves float64's range the box above the equations says so at that step: "
+    "∞ a state beyond 10¹⁰⁰, overflow a gradient beyond 10¹⁰⁰ or through such a state, "
+    "<10⁻³⁰⁰ a gradient that vanished below 10⁻³⁰⁰."
+)
+
+
+def caption(mode: str, cell: str, alerts) -> str:
+    """The how-to-read line for this direction and cell; the symbols for overflow and underflow
+    are explained when the run has any."""
+    text = CAPTION[mode] + CAPTION_EXTRA.get((mode, cell), "")
+    extreme = any("10¹⁰⁰" in a or "10⁻³⁰⁰" in a for a in alerts or ())
+    return text + (EXTREMES_NOTE if extreme else "")
 
 
 def frames(T: int, step: int) -> list[int]:
@@ -112,7 +129,8 @@ def show(lesson: Lesson, run) -> None:
     data.update(
         key=digest[:16],  # the run the browser holds: a new one rebuilds the timeline
         uid=digest[:8],  # unique SVG ids (arrow markers) per timeline
-        step=step, present=lesson.present, caption=CAPTION[lesson.mode],
+        step=step, present=lesson.present,
+        caption=caption(lesson.mode, lesson.cell, data.get("alerts")),
         stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
