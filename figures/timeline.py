@@ -5,6 +5,11 @@ the equation ladder (MathML) and the vector strips from this data, and moves all
 together in the browser: one source of truth for the current step, no server round trip per
 frame. Pure Python and NumPy: no Streamlit, no Plotly.
 
+Extremes are named where they happen (:class:`Extremes`): a state beyond the engine's 10¹⁰⁰
+cap is written ∞, a gradient beyond 10¹⁰⁰ or through such a state ``overflow`` (never 0), a
+gradient that vanished below 10⁻³⁰⁰ ``<10⁻³⁰⁰`` with its true size from
+:func:`gradient_log10`, and a saturated gate or tanh with its slope, in a per-step alert.
+
 Size: per animated step a few strings per diagram element and ladder line, and one character
 per unit and strip row (a 32-level colour code), so a 200-step animation at H = 256 stays
 well under 1 MB.

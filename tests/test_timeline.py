@@ -889,3 +889,30 @@ def test_the_caption_names_the_gru_share_and_the_symbols_of_an_extreme_run():
     gru = ui_timeline.caption("backward", "gru", plain["alerts"])
     assert "direct path's share" in gru and "total ∂L/∂h_{t−1}" in gru
     assert "10¹⁰⁰" not in gru, "no symbols explained where none is shown"
+
+
+def test_a_gradient_beyond_1e100_is_overflow_with_its_true_size():
+    """A tanh RNN resting at h = 0 (no input, no bias) with W_hh = 10 I: every step back
+    multiplies dL/dh by exactly 10, so ‖dL/dh_t‖ = 10^(T−1−t) ‖1‖ passes 10¹⁰⁰ after 100 steps
+    while every state stays 0."""
+    steps = 300
+    params = engine.init_params("rnn", 1, 16, seed=0, recurrent_init="identity",
+                                recurrent_scale=10.0)  # fmt: skip
+    params = {**params, "bias_ih": np.zeros(16), "bias_hh": np.zeros(16)}
+    trace = engine.forward("rnn", params, np.zeros((steps, 1)))
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    assert not trace.overflow and np.all(trace.h == 0), "the states never move"
+    lg = timeline.gradient_log10(trace)["h"]
+    want = (steps - 1 - np.arange(steps)) + np.log10(4.0)  # ‖(1, …, 1)‖ = √16
+    np.testing.assert_allclose(lg, want, rtol=0, atol=1e-9, err_msg="exact powers of 10")
+    first = int(np.flatnonzero(lg >= 100).max())
+    d = timeline.timeline_data(trace, grads, None, unit=3, mode="backward", step=0)
+    for j, t in enumerate(d["frames"]):
+        if t <= first:
+            assert f"The gradient passed 10¹⁰⁰ at step {first}" in d["alerts"][j], f"t={t}"
+            assert timeline._sup(lg[t]) in d["alerts"][j]
+            if lg[t] >= 100.7:  # the unit's own share (¼ of the norm) is beyond 10¹⁰⁰ too
+                assert line_of(d, "dh")["result"][j] == "overflow", f"t={t}"
+        else:
+            assert "passed 10¹⁰⁰" not in d["alerts"][j]
+            assert line_of(d, "dh")["result"][j] == style.fmt_grad(grads.h[t, 3])
