@@ -68,10 +68,8 @@ def draw(source) -> None:
 
 
 if start:
-    results = runs.train_live(
-        cfgs, draw, on_wait=lambda pos: waiting.info(runs.waiting_text(pos), icon="⏳")
-    )
-    waiting.empty()
+    runs.train_live(cfgs, draw, on_wait=lambda pos: waiting.info(runs.waiting_text(pos), icon="⏳"))
+    st.rerun()  # the run is kept: the page is drawn again with it (▶ Train again, 🔁 Replay)
 elif replay and results is not None:
     runs.replay(results, draw)
 if results is None:

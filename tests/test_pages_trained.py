@@ -94,6 +94,9 @@ def test_a_bad_link_is_a_clean_error_with_the_way_back():
 def test_a_finished_run_can_be_replayed_and_trained_again():
     at = open_page(TRAIN, {"H": "4"})
     train_tiny(at)
+    # right after the live run the page shows it kept: it can be replayed or trained again
+    assert at.button(key="train_start").label == "▶ Train again"
+    assert not at.button(key="train_replay").disabled
     summary = at.success[0].value
     at.button(key="train_replay").click().run()
     assert_clean(at)

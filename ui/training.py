@@ -202,8 +202,8 @@ def settings(lesson: Lesson) -> tuple[str, int, list[str], int]:
 
 
 def start_stop(done: bool) -> tuple[bool, bool]:
-    """▶ Train, ⏵ Replay and ⏹ Stop side by side (all kept in presentation mode). ▶ Train
-    trains again when a finished run is already kept; ⏵ Replay (once there is one) redraws its
+    """▶ Train, 🔁 Replay and ⏹ Stop side by side (all kept in presentation mode). ▶ Train
+    trains again when a finished run is already kept; 🔁 Replay (once there is one) redraws its
     recorded curves at the speed they were trained; ⏹ Stop interrupts either between two
     redraws (any click reruns the page). Returns (train pressed, replay pressed)."""
     left, middle, right, _ = st.columns([1, 1, 1, 3])
@@ -215,7 +215,7 @@ def start_stop(done: bool) -> tuple[bool, bool]:
         "Train every chosen cell; ⏹ Stop stops between steps.",
     )  # fmt: skip
     again = middle.button(
-        "⏵ Replay", key=keys.TRAIN_REPLAY, disabled=not done, width="stretch",
+        "🔁 Replay", key=keys.TRAIN_REPLAY, disabled=not done, width="stretch",
         help="Replay the finished run's curves at the speed they were trained (no training).",
     )  # fmt: skip
     if right.button("⏹ Stop", key=keys.TRAIN_STOP, width="stretch", help="Stop training now."):
