@@ -28,6 +28,7 @@ NAMES = {
     "before": "reset before the product (Cho 2014)",
 }
 """A variant's name in legends and titles."""
+HEADINGS = {v: name[0].upper() + name[1:] for v, name in NAMES.items()}
 WHO = {
     "after": "PyTorch's nn.GRU and Keras GRU(reset_after=True), Keras' default",
     "before": "Cho et al. 2014, Keras GRU(reset_after=False), d2l and deeplearning.ai",
@@ -37,16 +38,14 @@ COLORS = {"after": CELL_COLORS["gru"], "before": INK_DARK}
 DASH = {"after": "solid", "before": "dash"}
 MARKERS = {"after": "square", "before": "diamond"}
 
-_SHARED = (
-    r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}),\quad "
-    r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})"
-)
+_RESET = r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})"
+_UPDATE_GATE = r"z_t = \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz})"
 _CANDIDATE = {
     "after": r"n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big)",
     "before": r"n_t = \tanh\big(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\big)",
 }
 _UPDATE = r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}"
-EQUATIONS = {v: (_SHARED, _CANDIDATE[v], _UPDATE) for v in VARIANTS}
+EQUATIONS = {v: (_RESET, _UPDATE_GATE, _CANDIDATE[v], _UPDATE) for v in VARIANTS}
 """Each variant's equations (LaTeX, constant text): only the candidate n_t differs."""
 
 WHERE_R_ACTS = {

@@ -2,7 +2,8 @@
 
 Lesson fields have two keys each (``w_<field>`` for the widget, ``s_<field>`` for the value
 that survives page switches: :mod:`ui.session`); the keys below are the rest. A page's own
-widgets carry the page's prefix (``home_``, ``step_``, ``gates_``, ``vg_``, ``train_``).
+widgets carry the page's prefix (``home_``, ``step_``, ``gates_``, ``vg_``, ``reset_``,
+``train_``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PAGES = (
     Page("pages/1_Step_through.py", "Step through", "🔍"),
     Page("pages/2_Gates_over_time.py", "Gates over time", "🎚️"),
     Page("pages/3_Vanishing_gradients.py", "Vanishing gradients", "📉"),
+    Page("pages/5_GRU_reset.py", "GRU reset placement", "🔀"),
     Page("pages/4_Train.py", "Train", "🏋️"),
 )
 """The pages, in the order of the navigation."""
@@ -84,3 +86,14 @@ TRAINED_BACK = "trained_back"
 def train_chart(kind: str, which) -> str:
     """The key of a Train chart: ``train_<kind>_<which>`` (loss, grad, lag, gates)."""
     return f"train_{kind}_{which}"
+
+
+# GRU reset placement
+RESET_LAG = "reset_lag"
+RESET_GATES = "reset_gates"
+RESET_HEATMAPS = "reset_heatmaps_"  # + "after" / "before"
+RESET_UPLOAD = "reset_upload"
+RESET_FORGET = "reset_forget"
+RESET_LOADED_GATES = "reset_loaded_gates"
+RESET_LOADED_LAG = "reset_loaded_lag"
+RESET_DOWNLOADS = "reset"
