@@ -110,7 +110,7 @@ LSTM = (
     _wire("h_down", "h", (9.2, 2.86), (9.2, BUS_Y), (10.7, BUS_Y)),
     Element("h", "pill", (11.25, BUS_Y), "h_t", "h", "dh", "h",
             "h_t: the hidden state, the step's output and the next step's input"),
-    Element("factor", "note", (4.3, 5.45), groups="f c", width=3.3),
+    Element("factor", "note", (4.5, 5.5), groups="f c", width=5.4),
 )  # fmt: skip
 
 GRU = (

@@ -219,7 +219,8 @@ def backward_lines(cell: str, nonlinearity: str, v: dict, d: dict, F) -> list[Li
         for q, (sym, cols) in rows.items():
             lines.append(_gline(f"d{q}", q, _dl(f"a_{q}"), sym,
                                 _frames(product(*cols, fmt=fg)), d[f"da_{q}"][F]))  # fmt: skip
-        lines.append(_gline("dc_prev", "f c", _dl("c_{t-1}"), _dl("c_t") + r" f_t",
+        lines.append(_gline("dc_prev", "f c", _dl("c_{t-1}") + r"\text{ via } f_t",
+                            _dl("c_t") + r" f_t",
                             _frames(product(dc, v["f"][F], fmt=fg)), d["dc_prev"][F]))  # fmt: skip
     elif cell == "gru":
         z, n, r = v["z"][F], v["n"][F], v["r"][F]

@@ -34,9 +34,10 @@ SUBSTEPS = {"rnn": "h", "gru": "rznh", "lstm": "figcoh"}
 """The sub-steps of one timestep (the diagram's focus groups), in the order of the equations."""
 FORWARD_ROWS = {"lstm": "figcoh", "gru": "rznh", "rnn": "h"}
 FACTOR_TEXT = {
-    "lstm": ("∂L/∂c_{t−1} = ∂L/∂c_t × f_t", "× f_t = {} on the highway"),
+    "lstm": ("∂L/∂c_t × f_t: the highway's share of ∂L/∂c_{t−1}",
+             "× f_t = {} on the highway:\nits share {} of ∂L/∂c_{{t−1}} = {}"),
     "gru": ("∂L/∂h_t × z_t: the direct path's share",
-            "× z_t = {}: the direct path's share {}\nof the total ∂L/∂h_{{t−1}} = {}"),
+            "× z_t = {} on the direct path:\nits share {} of ∂L/∂h_{{t−1}} = {}"),
     "rnn": ("‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
             "gradient × at most\n‖diag({}) W_{{hh}}‖₂ = {}"),
 }  # fmt: skip
@@ -105,6 +106,11 @@ def _gradients(trace, grads, unit, F) -> dict:
         with np.errstate(over="ignore", invalid="ignore"):
             share[F] = da[F] @ block
         d[f"contrib_{q}"] = share
+    if trace.cell == "lstm":  # the whole ∂L/∂c_{t−1}: the highway's share plus, at step t − 1,
+        # the path through h_{t−1} = o tanh(c_{t−1}); c_0's only path is the highway
+        total = np.full(trace.T, np.nan)
+        total[F] = np.where(F > 0, grads.c[np.maximum(F - 1, 0), unit], d["dc_prev"][F])
+        d["dc_prev_total"] = total
     return d
 
 
@@ -365,7 +371,9 @@ def _factor_note(trace, v, d, F, mode, fac=None) -> list[str] | None:
         return [FACTOR_TEXT["gru"][1].format(ladder.fgate(z), ladder.fg(share), ladder.fg(total))
                 for z, share, total in zip(v["z"][F], d["dh_z"][F], d["dh_prev"][F],
                                            strict=True)]  # fmt: skip
-    return [FACTOR_TEXT[cell][1].format(ladder.fgate(float(x))) for x in v["f"][F]]
+    return [FACTOR_TEXT["lstm"][1].format(ladder.fgate(f), ladder.fg(share), ladder.fg(total))
+            for f, share, total in zip(v["f"][F], d["dc_prev"][F], d["dc_prev_total"][F],
+                                       strict=True)]  # fmt: skip
 
 
 HELD = "through a state beyond 10¹⁰⁰"

@@ -268,9 +268,12 @@ def test_backward_numbers_are_the_engines(cell, nl):
             dc_prev = grads.c[t, UNIT] * trace.gates["f"][t, UNIT]
             assert g["dc_prev"][t] == pytest.approx(dc_prev, rel=1e-12), "dc_prev = dc f"
             assert line_of(d, "dc_prev")["result"][j] == style.fmt_grad(g["dc_prev"][t])
+            total = grads.c[t - 1, UNIT] if t > 0 else g["dc_prev"][t]
             assert d["factor"][j] == timeline.FACTOR_TEXT["lstm"][1].format(
-                ladder.fgate(trace.gates["f"][t, UNIT])
-            ), "× f_t on the highway"
+                ladder.fgate(trace.gates["f"][t, UNIT]),
+                style.fmt_grad(g["dc_prev"][t]),
+                style.fmt_grad(total),
+            ), "× f_t on the highway: its share and the total beside it"
         elif cell == "gru":
             z = trace.gates["z"][t, UNIT]
             assert d["factor"][j] == timeline.FACTOR_TEXT["gru"][1].format(
@@ -794,7 +797,7 @@ def test_a_saturated_lstm_forget_gate_is_named_with_its_value(mode):
         if mode == "forward":
             assert line_of(d, "f")["result"][j] == written and text_of(d, "f")[j] == written
         else:
-            assert d["factor"][j] == f"× f_t = {written} on the highway"
+            assert d["factor"][j].startswith(f"× f_t = {written} on the highway:\nits share")
 
 
 def test_a_gru_keeping_its_state_names_z_and_shows_share_and_total():
@@ -808,8 +811,8 @@ def test_a_gru_keeping_its_state_names_z_and_shows_share_and_total():
         total = grads.h[t - 1, 0] if t > 0 else timeline._gradients(
             trace, grads, 0, np.array([0]))["dh_prev"][0]  # fmt: skip
         share, note = grads.h[t, 0] * z, d["factor"][j]
-        assert f"the direct path's share {style.fmt_grad(share)}" in note, note
-        assert f"of the total ∂L/∂h_{{t−1}} = {style.fmt_grad(total)}" in note, note
+        want = f"its share {style.fmt_grad(share)} of ∂L/∂h_{{t−1}} = {style.fmt_grad(total)}"
+        assert note.endswith(want), note
         # the pill and the equation show the same total, the line into × z_t its share
         assert text_of(d, "h_prev")[j] == line_of(d, "dh_prev")["result"][j]
         assert line_of(d, "dh_prev")["result"][j] == style.fmt_grad(total)
@@ -889,6 +892,8 @@ def test_the_caption_names_the_gru_share_and_the_symbols_of_an_extreme_run():
     gru = ui_timeline.caption("backward", "gru", plain["alerts"])
     assert "direct path's share" in gru and "total ∂L/∂h_{t−1}" in gru
     assert "10¹⁰⁰" not in gru, "no symbols explained where none is shown"
+    lstm = ui_timeline.caption("backward", "lstm", [])
+    assert "highway's share ∂L/∂c_t f_t of ∂L/∂c_{t−1}" in lstm
 
 
 def test_a_gradient_beyond_1e100_is_overflow_with_its_true_size():
@@ -916,3 +921,23 @@ def test_a_gradient_beyond_1e100_is_overflow_with_its_true_size():
         else:
             assert "passed 10¹⁰⁰" not in d["alerts"][j]
             assert line_of(d, "dh")["result"][j] == style.fmt_grad(grads.h[t, 3])
+
+
+def test_the_lstm_highway_share_and_the_total_dc_prev_add_up_with_the_h_path():
+    """∂L/∂c_{t−1} = ∂L/∂c_t f_t (the highway, written on it) + ∂L/∂h_{t−1} o_{t−1}
+    (1 − tanh² c_{t−1}) (the path through h_{t−1}, at step t − 1): the note's two numbers."""
+    trace, grads = regime("lstm")
+    d = regime_payload("backward", cell="lstm")
+    o, tc = trace.gates["o"][:, 0], np.tanh(trace.c[:, 0])
+    for j, t in enumerate(d["frames"]):
+        share = grads.c[t, 0] * trace.gates["f"][t, 0]
+        if t == 0:
+            total = share  # c_0 reaches the loss only along the highway
+        else:
+            total = grads.c[t - 1, 0]
+            h_path = grads.h[t - 1, 0] * o[t - 1] * (1 - tc[t - 1] ** 2)
+            assert share + h_path == pytest.approx(total, rel=1e-9, abs=1e-300), f"t={t}"
+        note = d["factor"][j]
+        want = f"its share {style.fmt_grad(share)} of ∂L/∂c_{{t−1}} = {style.fmt_grad(total)}"
+        assert note.endswith(want), note
+        assert text_of(d, "c_prev")[j] == style.fmt_grad(share), "the pill: the share"

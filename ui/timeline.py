@@ -52,6 +52,9 @@ CAPTION = {
 CAPTION_EXTRA = {
     ("backward", "gru"): " The line into × z_t carries only the direct path's share "
     "∂L/∂h_t z_t; its note gives that share and the total ∂L/∂h_{t−1} beside it.",
+    ("backward", "lstm"): " The highway into × f_t and the c_{t−1} pill carry only the "
+    "highway's share ∂L/∂c_t f_t of ∂L/∂c_{t−1} (the rest arrives at step t − 1 through "
+    "h_{t−1}); its note gives that share and the total beside it.",
 }
 EXTREMES_NOTE = (
     " Where a number leaves float64's range the box above the equations says so at that step: "
