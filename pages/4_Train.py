@@ -34,7 +34,7 @@ baseline_label = "chance (predict the mean)" if task_obj.loss == "mse" else "cha
 
 results = runs.cached(cfgs)
 with figure_box:
-    start, replay = runs.start_stop(done=results is not None)
+    start, replay, train_again = runs.start_stop(done=results is not None)
     waiting = st.empty()
     bars = runs.progress_bars(cells, compact=lesson.present)
     loss_box, grad_box = ui.layout.columns(2, lesson)
@@ -68,7 +68,12 @@ def draw(source) -> None:
 
 
 if start:
-    runs.train_live(cfgs, draw, on_wait=lambda pos: waiting.info(runs.waiting_text(pos), icon="⏳"))
+    _, here = runs.train_live(
+        cfgs, draw, on_wait=lambda pos: waiting.info(runs.waiting_text(pos), icon="⏳"),
+        reuse=not train_again,
+    )  # fmt: skip
+    if not here:
+        st.session_state[runs.REUSED] = True
     st.rerun()  # the run is kept: the page is drawn again with it (▶ Train again, 🔁 Replay)
 elif replay and results is not None:
     runs.replay(results, draw)
@@ -78,6 +83,8 @@ if results is None:
     st.stop()
 
 draw(results)
+if st.session_state.pop(runs.REUSED, False):
+    st.info(runs.REUSED_TEXT, icon="🔁")
 st.success(runs.summary(results), icon="📏")
 trained = runs.format_trained(runs.spec_of(cfgs, results))
 if st.button(

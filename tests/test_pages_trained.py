@@ -105,3 +105,21 @@ def test_a_finished_run_can_be_replayed_and_trained_again():
     assert_clean(at)
     assert at.success[0].value == summary
     assert not at.button(key="train_start").disabled
+
+
+def test_a_learner_who_presses_train_after_another_finished_the_same_run_sees_it_replayed():
+    query = {"H": "4", "seed": "11"}
+    first, second = open_page(TRAIN, query), open_page(TRAIN, query)
+    for at in (first, second):  # both pages show ▶ Train: nothing kept yet
+        at.slider(key="train_lag").set_value(5).run()
+        at.number_input(key="train_steps").set_value(10).run()
+        assert at.button(key="train_start").label == "▶ Train"
+    first.button(key="train_start").click().run()
+    assert not [i for i in first.info if "Another learner" in i.value]  # trained there
+    second.button(key="train_start").click().run()  # the same settings, finished meanwhile
+    assert_clean(second)
+    assert any("Another learner had just trained exactly these settings" in i.value
+               for i in second.info)  # fmt: skip
+    assert second.success[0].value == first.success[0].value  # the same numbers
+    second.button(key="train_start").click().run()  # ▶ Train again: trained, not replayed
+    assert not [i for i in second.info if "Another learner" in i.value]

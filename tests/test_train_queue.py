@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+import engine
 from engine.train import TrainConfig
 from ui import training
 from ui.training import TrainQueue
@@ -164,7 +165,7 @@ TINY = {"lag": 5, "hidden_size": 4, "batch_size": 8, "eval_size": 16, "max_secon
 def finished(steps):
     """A finished run per cell (tiny), trained the way the Train page does."""
     cfgs = {c: TrainConfig(cell=c, max_steps=n, **TINY) for c, n in steps.items()}
-    return training.train_live(cfgs, draw=lambda trainers: None)
+    return training.train_live(cfgs, draw=lambda trainers: None, reuse=False)[0]
 
 
 class FakeClock:
@@ -206,3 +207,50 @@ def test_replay_of_nothing_draws_nothing():
     frames = []
     training.replay({}, frames.append)
     assert frames == []
+
+
+# --------------------------------------------------------------------------------------------
+# The same settings are not trained twice when a learner only pressed ▶ Train
+# --------------------------------------------------------------------------------------------
+
+
+def tiny_configs(seed):
+    return {c: TrainConfig(cell=c, max_steps=12, seed=seed, **TINY) for c in ("rnn", "gru")}
+
+
+def test_a_kept_run_is_replayed_for_train_and_trained_again_for_train_again():
+    cfgs = tiny_configs(seed=21)
+    first, here = training.train_live(cfgs, draw=lambda t: None)
+    assert here
+    frames = []
+    again, here = training.train_live(cfgs, draw=frames.append)  # ▶ Train: kept, replayed
+    assert not here and all(again[c] is first[c] for c in cfgs)
+    assert [len(f["rnn"].history) for f in frames] == [10, 12]  # the recorded curves redrawn
+    fresh, here = training.train_live(cfgs, draw=lambda t: None, reuse=False)  # ▶ Train again
+    assert here and all(fresh[c] is not first[c] for c in cfgs)
+    for c in cfgs:  # deterministic all the same (only the recorded times differ)
+        assert [r.loss for r in fresh[c].history] == [r.loss for r in first[c].history]
+
+
+def test_a_waiting_learner_leaves_the_line_when_the_same_run_is_finished_meanwhile():
+    cfgs = tiny_configs(seed=22)
+    q = training.queue()
+    holder = q.slot()
+    holder.__enter__()  # the server's slots are busy (SLOTS = 1 on the 2-core machine)
+    extra = [q.slot() for _ in range(q.slots - 1)]
+    for h in extra:
+        h.__enter__()
+    reports, outcome = queues.Queue(), queues.Queue()
+    thread = start(
+        lambda: outcome.put(training.train_live(cfgs, draw=lambda t: None, on_wait=reports.put))
+    )
+    assert reports.get(timeout=GUARD) == 1  # waiting, first in line
+    finished = {c: engine.train(cfg) for c, cfg in cfgs.items()}  # another learner's
+    training.keep(cfgs, finished)
+    results, here = outcome.get(timeout=GUARD)  # it gave up its place: no slot was needed
+    assert not here and all(results[c] is finished[c] for c in cfgs)
+    assert q.waiting == 0
+    for h in [holder, *extra]:
+        h.__exit__(None, None, None)
+    join_all([thread])
+    assert q.active == 0

@@ -121,7 +121,8 @@ def page_configs(spec: training.TrainedSpec, steps: int) -> dict[str, TrainConfi
 def test_a_finished_train_run_is_found_by_its_link_without_training_again():
     spec = training.parse_trained(TINY)
     cfgs = page_configs(spec, 6)
-    results = training.train_live(cfgs, draw=lambda trainers: None)
+    results, here = training.train_live(cfgs, draw=lambda trainers: None)
+    assert here  # nothing was kept: trained here
     assert training.spec_of(cfgs, results) == spec  # the button's link is this spec
     got = training.trained_results(spec)
     assert all(got[c] is results[c] for c in cfgs)  # the very stored objects: nothing retrained

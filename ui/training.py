@@ -75,6 +75,12 @@ SLOTS = max(1, (os.cpu_count() or 2) - 1)
 """Training runs at once in one server process: one core is always left for the clicks of
 everyone else (a run holds a core, and its small NumPy calls hold Python's lock)."""
 POLL = 1.0  # seconds between two updates of a waiting learner's position
+REUSED = "s__train_reused"  # session flag: the last ▶ Train replayed another learner's run
+REUSED_TEXT = (
+    "Another learner had just trained exactly these settings, so their run was replayed at the "
+    "speed it was trained instead of being trained twice: a run is deterministic, the numbers "
+    "are the same. Press ▶ Train again to train it yourself."
+)
 
 
 class TrainQueue:
@@ -201,11 +207,18 @@ def settings(lesson: Lesson) -> tuple[str, int, list[str], int]:
     return task, int(lag), list(cells), int(steps)
 
 
-def start_stop(done: bool) -> tuple[bool, bool]:
+SHOWN_DONE = "s__train_shown_done"  # whether the learner's last page showed a kept run
+
+
+def start_stop(done: bool) -> tuple[bool, bool, bool]:
     """▶ Train, 🔁 Replay and ⏹ Stop side by side (all kept in presentation mode). ▶ Train
     trains again when a finished run is already kept; 🔁 Replay (once there is one) redraws its
     recorded curves at the speed they were trained; ⏹ Stop interrupts either between two
-    redraws (any click reruns the page). Returns (train pressed, replay pressed)."""
+    redraws (any click reruns the page). Returns (train pressed, replay pressed, whether the
+    pressed ▶ Train read "▶ Train again": what the learner saw when clicking, not what the
+    store holds now, since another learner may have finished the same run meanwhile)."""
+    again_shown = bool(st.session_state.get(SHOWN_DONE, False))
+    st.session_state[SHOWN_DONE] = done
     left, middle, right, _ = st.columns([1, 1, 1, 3])
     start = left.button(
         "▶ Train again" if done else "▶ Train", type="primary", key=keys.TRAIN_START,
@@ -220,7 +233,7 @@ def start_stop(done: bool) -> tuple[bool, bool]:
     )  # fmt: skip
     if right.button("⏹ Stop", key=keys.TRAIN_STOP, width="stretch", help="Stop training now."):
         st.info("Training stopped. Press ▶ Train to start again.", icon="⏹")
-    return start, again
+    return start, again, start and again_shown
 
 
 def progress_bars(cells, *, compact: bool) -> dict:
@@ -277,18 +290,44 @@ def keep(cfgs: dict[str, TrainConfig], results: dict[str, TrainResult]) -> None:
             store().put(link_config(cfgs[cell], r), r)
 
 
-def train_live(cfgs: dict[str, TrainConfig], draw, on_wait=None) -> dict[str, TrainResult]:
+class _TrainedMeanwhile(Exception):
+    """Raised from a waiting learner's position callback: another learner's run of the very
+    same configuration has finished, so there is nothing left to train."""
+
+
+def train_live(cfgs: dict[str, TrainConfig], draw, on_wait=None, *,
+               reuse: bool = True) -> tuple[dict[str, TrainResult], bool]:  # fmt: skip
     """Train every cell in turn-taking chunks, calling ``draw(trainers)`` after each chunk, once
-    a slot of the server's :func:`queue` is free (``on_wait(position)`` while waiting)."""
-    with queue().slot(on_wait):
-        trainers = {cell: Trainer(cfg) for cell, cfg in cfgs.items()}
-        while not all(t.done for t in trainers.values()):
-            for t in trainers.values():
-                t.step(CHUNK)
-            draw(trainers)
-        results = {cell: t.result() for cell, t in trainers.items()}
+    a slot of the server's :func:`queue` is free (``on_wait(position)`` while waiting).
+
+    With ``reuse`` (the learner pressed ▶ Train, not ▶ Train again), a run of the same
+    configurations that another learner finished meanwhile is not trained twice: it is
+    :func:`replay`-ed (the same numbers, a run is deterministic), and the place in line is
+    given up at once. Returns (results, whether they were trained here)."""
+
+    def waiting(position):
+        if reuse and cached(cfgs) is not None:
+            raise _TrainedMeanwhile
+        if on_wait is not None:
+            on_wait(position)
+
+    try:
+        with queue().slot(waiting):
+            kept = cached(cfgs) if reuse else None
+            if kept is None:
+                trainers = {cell: Trainer(cfg) for cell, cfg in cfgs.items()}
+                while not all(t.done for t in trainers.values()):
+                    for t in trainers.values():
+                        t.step(CHUNK)
+                    draw(trainers)
+                results = {cell: t.result() for cell, t in trainers.items()}
+    except _TrainedMeanwhile:
+        kept = cached(cfgs)
+    if kept is not None:
+        replay(kept, draw)
+        return kept, False
     keep(cfgs, results)
-    return results
+    return results, True
 
 
 def replay_marks(results: dict[str, TrainResult]) -> list[tuple[int, float]]:
