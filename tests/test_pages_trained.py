@@ -123,3 +123,10 @@ def test_a_learner_who_presses_train_after_another_finished_the_same_run_sees_it
     assert second.success[0].value == first.success[0].value  # the same numbers
     second.button(key="train_start").click().run()  # ▶ Train again: trained, not replayed
     assert not [i for i in second.info if "Another learner" in i.value]
+
+
+def test_presentation_mode_keeps_the_banner_and_the_way_back():
+    at = open_page(SHOWN[2], {"trained": TINY_LINK, "present": "1"})
+    assert_clean(at)
+    assert "**LSTM**: 5 steps" in banner(at)
+    assert at.button(key="trained_back")
