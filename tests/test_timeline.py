@@ -941,3 +941,11 @@ def test_the_lstm_highway_share_and_the_total_dc_prev_add_up_with_the_h_path():
         want = f"its share {style.fmt_grad(share)} of ∂L/∂c_{{t−1}} = {style.fmt_grad(total)}"
         assert note.endswith(want), note
         assert text_of(d, "c_prev")[j] == style.fmt_grad(share), "the pill: the share"
+
+
+def test_the_backward_guides_name_a_share_as_a_share():
+    """The page's backward text writes no share as the whole ∂L/∂c_{t−1} (item 3 of issue 9)."""
+    assert "∂L/∂c_{t−1} = ∂L/∂c_t f_t" not in texts.GUIDE_BACKWARD["lstm"]
+    assert "share of ∂L/∂c_{t−1} is ∂L/∂c_t f_t" in texts.GUIDE_BACKWARD["lstm"]
+    assert "the rest of ∂L/∂h_{t−1}" in texts.GUIDE_BACKWARD["gru"]
+    assert "bounds" in texts.GUIDE_BACKWARD["rnn"], "the RNN's number is called a bound"

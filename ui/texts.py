@@ -123,7 +123,8 @@ GUIDE_BACKWARD = {
     "gru": _BACKWARD + "on the direct path the gradient is multiplied by z_t, exactly, at each "
     "step; the paths through the gates add the rest of ∂L/∂h_{t−1}.",
     "lstm": _BACKWARD + "on the cell-state highway the gradient is multiplied by f_t, exactly, "
-    "at each step (∂L/∂c_{t−1} = ∂L/∂c_t f_t); the output path adds to it at every step.",
+    "at each step (the highway's share of ∂L/∂c_{t−1} is ∂L/∂c_t f_t); the path through h_t "
+    "adds to it at every step.",
 }
 """What the backward walk teaches, per cell (true for every activation and regime: the RNN's
 number is a bound, the gated paths' factors are exact)."""
