@@ -80,6 +80,11 @@ class Proxy:
     def replica_cpu(self) -> float:
         return sum(c.proc_cpu_seconds(int(p)) for p in self.state["replicas"].values())
 
+    def peak_rss_mb(self) -> float:
+        """The largest replica's peak resident memory (VmHWM) so far."""
+        kb = [c.proc_status_kb(int(p), "VmHWM") or 0 for p in self.state["replicas"].values()]
+        return max(kb, default=0) / 1024
+
     def stop(self) -> None:
         subprocess.run([sys.executable, str(SERVE), "--stop", "--port", str(self.port)],
                        cwd=c.ROOT, capture_output=True, timeout=60)  # fmt: skip
@@ -126,6 +131,7 @@ async def hall(proxy: Proxy, path: str, args) -> dict:
         out["bursts"].append(lat)
     out["burst_wall"] = time.perf_counter() - t1
     out["cpu"] = proxy.replica_cpu() - cpu0
+    out["rss"] = proxy.peak_rss_mb()
 
     # An upload and a shared link, through the proxy, while the class is connected.
     up = c.Session(port, "Gates_over_time", {"source": "csv"})
@@ -199,16 +205,17 @@ def main() -> None:
                 proxy.stop()
 
     header = ["replicas", "first load p50 / p95 / max", "burst clicks p50 / p95 / max",
-              "errors", "replicas used", "reruns / s / core", "upload", "shared link"]  # fmt: skip
+              "errors", "replicas used", "reruns / s / core", "peak RSS / replica", "upload",
+              "shared link"]  # fmt: skip
     rows = []
     for n, r in results.items():
         clicks = [x for b in r["bursts"] for x in b]
         rate = r["runs"] / r["cpu"] if r["cpu"] else float("nan")
         rows.append([str(n), lat3(r["first"]), lat3(clicks), str(len(r["errors"])),
-                     str(r.get("spread", "–")), f"{rate:.0f}",
+                     str(r.get("spread", "–")), f"{rate:.0f}", f"{r.get('rss', 0):.0f} MB",
                      c.verdict(r.get("upload", False)).replace("PASS", "works"),
                      c.verdict(r.get("link", False)).replace("PASS", "works")])  # fmt: skip
-    emit("\n".join(c.md_table(header, rows, align="lrrrrrll")))
+    emit("\n".join(c.md_table(header, rows, align="lrrrrrrll")))
     emit()
     one, many = results[1], results[args.replicas]
     c1 = [x for b in one["bursts"] for x in b]

@@ -2,6 +2,7 @@
 
     python deploy/serve.py [--replicas N] [--port P] [--address A]   # start, in the foreground
     python deploy/serve.py --stop [--port P]                          # stop a running one
+    python deploy/serve.py --make-secret     # the shared cookie secret file, for Kubernetes too
 
 N replicas (default: one per CPU core) run ``streamlit run app.py`` on free ports of
 127.0.0.1; Debian's ``haproxy`` (a foreground child, ``-db``) listens on ``A:P`` with cookie
@@ -64,7 +65,7 @@ def cookie_secret() -> str:
     if not SECRET_FILE.exists():
         fd = os.open(SECRET_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
+            f.write(secrets.token_hex(32))  # no newline: the file is a Kubernetes Secret's value
     return SECRET_FILE.read_text().strip()
 
 
@@ -125,6 +126,7 @@ class Supervisor:
         self.logs: list = []
         self.stopping = False
         self.state_file = RUN_DIR / f"serve-{port}.json"
+        self.config_file = RUN_DIR / f"haproxy-{port}.cfg"
 
     def _spawn(self, cmd: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
         f = open(log, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()
@@ -157,7 +159,7 @@ class Supervisor:
 
     def start(self, haproxy: str, timeout: float = 90.0) -> None:
         RUN_DIR.mkdir(parents=True, exist_ok=True)
-        cfg = RUN_DIR / f"haproxy-{self.port}.cfg"
+        cfg = self.config_file
         cfg.write_text(
             haproxy_config(address=self.address, port=self.port, replica_ports=self.ports)
         )
@@ -236,6 +238,7 @@ class Supervisor:
             f.close()
         self.logs = []
         self.state_file.unlink(missing_ok=True)
+        self.config_file.unlink(missing_ok=True)
 
 
 def alive(pid: int | None) -> bool:
@@ -290,9 +293,15 @@ def main() -> int:
     ap.add_argument("--port", type=int, default=None, help="the public port (default 8501)")
     ap.add_argument("--address", default="localhost", help="e.g. 0.0.0.0 for a classroom")
     ap.add_argument("--stop", action="store_true", help="stop a running serve and exit")
+    ap.add_argument("--make-secret", action="store_true",
+                    help=f"create {SECRET_FILE.relative_to(ROOT)} if missing and exit")  # fmt: skip
     args = ap.parse_args()
     if args.stop:
         return stop_running(args.port)
+    if args.make_secret:
+        cookie_secret()
+        print(f"the replicas' cookie secret is in {SECRET_FILE.relative_to(ROOT)} (mode 600)")
+        return 0
     haproxy = haproxy_path()
     if haproxy is None:
         print("serve: haproxy is not installed: run  sudo apt-get install -y haproxy",

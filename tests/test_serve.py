@@ -24,13 +24,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "bench"))
 
-import _common as c  # noqa: E402
 
-_spec = importlib.util.spec_from_file_location("serve", ROOT / "deploy" / "serve.py")
-serve = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(serve)
+def _load(name: str, path: Path):
+    """A script's module by its path (bench/ is not put on sys.path: its profile.py would
+    shadow the standard library's ``profile``)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+c = _load("bench_common", ROOT / "bench" / "_common.py")
+serve = _load("deploy_serve", ROOT / "deploy" / "serve.py")
 
 CSV = ("t,value\n" + "".join(f"{t},{t % 7}\n" for t in range(50))).encode()
 START_TIMEOUT = 180.0
@@ -163,3 +170,9 @@ def test_an_upload_over_the_limit_is_refused_at_the_proxy(proxy):
             writer.close()
 
     assert asyncio.run(go()).split()[1] == b"413"
+
+
+def test_the_cookie_secret_is_made_once_and_private():
+    first = serve.cookie_secret()
+    assert len(first) >= 32 and first == serve.cookie_secret()
+    assert serve.SECRET_FILE.stat().st_mode & 0o077 == 0  # readable by its owner only

@@ -14,7 +14,6 @@ cProfile, so no profiler overhead in the CPU seconds).
 
 from __future__ import annotations
 
-import cProfile
 import itertools
 import json
 import os
@@ -48,6 +47,8 @@ def blas_threads() -> list[int]:
 def install_profiler(folder: str | os.PathLike, *, timing_only: bool = False) -> bool:
     """Profile every later script run of this process into ``folder`` (see the module's
     docstring); False when already installed."""
+    import cProfile  # here, not at the top: bench/profile.py shadows ``profile`` on bench's path
+
     from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
 
     if getattr(ScriptRunner._run_script, "gatescope_profiled", False):
