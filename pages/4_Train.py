@@ -86,7 +86,8 @@ draw(results)
 if st.session_state.pop(runs.REUSED, False):
     st.info(runs.REUSED_TEXT, icon="🔁")
 st.success(runs.summary(results), icon="📏")
-trained = runs.format_trained(runs.spec_of(cfgs, results))
+spec = runs.spec_of(cfgs, results, forget_bias=lesson.forget_bias, update_bias=lesson.update_bias)
+trained = runs.format_trained(spec)
 if st.button(
     "🎓 Open the trained cells", key=keys.TRAIN_OPEN_TRAINED, type="primary",
     help="Step through, Gates over time and Vanishing gradients with these trained cells, on a "

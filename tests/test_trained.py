@@ -288,3 +288,15 @@ def test_an_export_records_the_trained_settings_not_the_sidebars():
     # the trained numbers: the run's own H and parameters agree with what is recorded
     run = compute.run(lesson(H=64), "lstm")
     assert run.trace.H == s["H"]
+
+
+def test_an_untrained_cell_of_the_link_keeps_the_pages_biases():
+    spec = training.parse_trained(TINY)
+    cfgs = {c: cfg for c, cfg in page_configs(spec, 3).items() if c == "rnn"}
+    results = {"rnn": engine.train(cfgs["rnn"])}
+    link = training.spec_of(cfgs, results, forget_bias=2.5, update_bias=-1.0)
+    assert (link.forget_bias, link.update_bias, link.steps) == (2.5, -1.0, (3, 0, 0))
+    shown = training.trained_results(link)
+    H = spec.H
+    np.testing.assert_array_equal(shown["lstm"].params["bias_ih"][H : 2 * H], 2.5)
+    np.testing.assert_array_equal(shown["gru"].params["bias_ih"][H : 2 * H], -1.0)

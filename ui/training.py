@@ -571,14 +571,16 @@ def parse_trained(text: str) -> TrainedSpec:
     )
 
 
-def spec_of(cfgs: dict[str, TrainConfig], results: dict[str, TrainResult]) -> TrainedSpec:
-    """The trained lesson of a finished Train run (cells not trained: 0 steps)."""
+def spec_of(cfgs: dict[str, TrainConfig], results: dict[str, TrainResult], *,
+            forget_bias: float = 1.0, update_bias: float = 0.0) -> TrainedSpec:  # fmt: skip
+    """The trained lesson of a finished Train run (cells not trained: 0 steps; the biases of
+    an untrained LSTM or GRU: ``forget_bias``, ``update_bias``, the page's settings)."""
     cfg = next(iter(cfgs.values()))
     lstm, gru = cfgs.get("lstm"), cfgs.get("gru")
     return TrainedSpec(
         task=cfg.task.kind, lag=cfg.lag, H=cfg.hidden_size, seed=cfg.seed, lr=cfg.lr,
-        forget_bias=lstm.forget_bias if lstm else 1.0,
-        update_bias=gru.update_bias if gru else 0.0, activation=cfg.nonlinearity,
+        forget_bias=lstm.forget_bias if lstm else forget_bias,
+        update_bias=gru.update_bias if gru else update_bias, activation=cfg.nonlinearity,
         steps=tuple(results[c].steps if c in results else 0 for c in TRAINED_CELLS),
     )  # fmt: skip
 
