@@ -86,7 +86,7 @@ def proxy(tmp_path_factory):
     assert not state_file.exists()
 
 
-def test_haproxy_config_carries_the_replicas_health_checks_and_limits():
+def test_haproxy_config_carries_the_replicas_health_checks_and_limits(tmp_path):
     cfg = serve.haproxy_config(address="0.0.0.0", port=9000, replica_ports=[4001, 4002, 4003])
     assert "bind 0.0.0.0:9000" in cfg
     for i, p in enumerate((4001, 4002, 4003), 1):
@@ -97,6 +97,12 @@ def test_haproxy_config_carries_the_replicas_health_checks_and_limits():
     limit = int(serve.upload_limit_mb() * 1024 * 1024) + serve.MULTIPART_OVERHEAD
     assert f"gt {limit}" in cfg
     assert "$" not in cfg  # every placeholder of the template was filled
+    haproxy = serve.haproxy_path()
+    if haproxy:  # haproxy's own check of the classroom-network variant (the proxy test needs it)
+        path = tmp_path / "haproxy.cfg"
+        path.write_text(cfg)
+        check = subprocess.run([haproxy, "-c", "-f", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
 
 
 def test_pages_load_through_the_proxy_with_the_stickiness_cookie(proxy):
