@@ -36,6 +36,7 @@ WHO = {
 """Who writes each variant."""
 COLORS = {"after": CELL_COLORS["gru"], "before": INK_DARK}
 DASH = {"after": "solid", "before": "dash"}
+WIDTH = {"after": 4.5, "before": 2.0}  # the wide solid line shows under the dashed one
 MARKERS = {"after": "square", "before": "diamond"}
 
 _RESET = r"r_t = \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr})"
@@ -44,7 +45,7 @@ _CANDIDATE = {
     "after": r"n_t = \tanh\big(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})\big)",
     "before": r"n_t = \tanh\big(W_{in} x_t + b_{in} + W_{hn} (r_t \odot h_{t-1}) + b_{hn}\big)",
 }
-_UPDATE = r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}"
+_UPDATE = r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}\,"  # \, keeps KaTeX's box whole
 EQUATIONS = {v: (_RESET, _UPDATE_GATE, _CANDIDATE[v], _UPDATE) for v in VARIANTS}
 """Each variant's equations (LaTeX, constant text): only the candidate n_t differs."""
 
@@ -119,7 +120,7 @@ def lag_figure(norms: dict, *, labels=None, presentation: bool = False) -> go.Fi
     for v in VARIANTS:
         for trace in fig.data:
             if trace.name.startswith(style.safe_text(NAMES[v])):
-                trace.line = {"color": COLORS[v], "dash": DASH[v], "width": 2.5}
+                trace.line = {"color": COLORS[v], "dash": DASH[v], "width": WIDTH[v]}
                 trace.marker = {"color": COLORS[v], "symbol": MARKERS[v], "size": 7,
                                 "maxdisplayed": 40}  # fmt: skip
     title = "Same GRU weights, two reset placements: ‖∂h<sub>T</sub>/∂h<sub>t</sub>‖ against lag"
@@ -149,7 +150,7 @@ def gate_means(traces: dict, *, labels=None, presentation: bool = False) -> go.F
                 go.Scatter(
                     x=t, y=mean, mode="lines", name=NAMES[v], legendgroup=v,
                     showlegend=row == 1,
-                    line={"color": COLORS[v], "dash": DASH[v], "width": 2.5},
+                    line={"color": COLORS[v], "dash": DASH[v], "width": WIDTH[v]},
                     hovertemplate=f"mean {SYMBOLS[name]}, {NAMES[v]}: %{{y:{fmt}}}<extra></extra>",
                 ),
                 row=row, col=1,
@@ -178,12 +179,17 @@ def gate_means(traces: dict, *, labels=None, presentation: bool = False) -> go.F
 
 
 def heatmaps(trace, *, title: str, labels=None, presentation: bool = False) -> go.Figure:
-    """:func:`figures.gates.gate_heatmaps` of one run (static: no cursor animation), titled
-    ``title`` (trusted text)."""
-    fig = gates.gate_heatmaps(trace, labels=labels, max_frames=0, presentation=presentation)
+    """:func:`figures.gates.gate_heatmaps` of one run, static (no cursor, no animation) and
+    titled ``title`` (trusted text). In presentation mode only the title grows: the panels
+    keep their laptop height (on Gates over time they shrink to share the first screen, which
+    these secondary figures need not), so their colour bars keep room for their ticks."""
+    fig = gates.gate_heatmaps(trace, labels=labels, max_frames=0)
     layout = fig.layout.to_plotly_json()
     layout["title"]["text"] = title
+    if presentation:
+        layout["title"]["font"] = {"size": PRESENTATION_FONT_SIZE + 4}
     fig.update_layout(style.fit_title(layout, 60 if presentation else 80))
+    fig.layout.shapes = ()  # no current step here: the cursor would point at nothing
     return fig
 
 

@@ -154,7 +154,7 @@ def test_heatmaps_are_titled_with_their_placement():
     traces, _ = two_runs(T=5)
     fig = fv.heatmaps(traces["before"], title="GRU, reset before")
     assert fig.layout.title.text == "GRU, reset before" and len(fig.data) == 4
-    assert not fig.frames  # static: no cursor animation
+    assert not fig.frames and not fig.layout.shapes  # static: no cursor, no animation
 
 
 @pytest.mark.parametrize(("cell", "variant", "needs"), [

@@ -27,6 +27,7 @@ PAGES = {  # URL path -> the name used in screenshot file names
     "/Step_through": "step_through",
     "/Gates_over_time": "gates_over_time",
     "/Vanishing_gradients": "vanishing_gradients",
+    "/GRU_reset": "gru_reset",
     "/Train": "train",
 }
 STEP = "/Step_through"
