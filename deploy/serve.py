@@ -189,7 +189,9 @@ class Supervisor:
             start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
         self.write_state()
-        host = "localhost" if self.address in ("127.0.0.1", "localhost") else self.address
+        host = {"127.0.0.1": "localhost", "0.0.0.0": socket.gethostname()}.get(
+            self.address, self.address
+        )
         print(
             f"serve: gatescope on http://{host}:{self.port} ({self.n} replica"
             f"{'s' if self.n != 1 else ''} on 127.0.0.1:{','.join(map(str, self.ports))}, "
