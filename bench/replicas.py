@@ -94,6 +94,8 @@ class Proxy:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self._log.close()
+        for log in RUN_DIR.glob(f"serve-{self.port}-r*.log"):  # the bench keeps its own log
+            log.unlink()
 
 
 async def hall(proxy: Proxy, path: str, args) -> dict:

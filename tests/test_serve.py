@@ -84,6 +84,8 @@ def proxy(tmp_path_factory):
     left = [p for p in pids if Path(f"/proc/{p}").exists()]
     assert not left, f"processes of the serve outlived its stop: {left}"
     assert not state_file.exists()
+    for log in serve.RUN_DIR.glob(f"serve-{port}-r*.log"):  # kept only when something failed
+        log.unlink()
 
 
 def test_haproxy_config_carries_the_replicas_health_checks_and_limits(tmp_path):
