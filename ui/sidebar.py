@@ -11,7 +11,7 @@ from engine.inputs import NUMERIC_PRESETS, PRESETS
 from engine.lessons import REGIMES
 
 from . import keys, session, state
-from .texts import HELP
+from .texts import HELP, NOTATION_GRU_NOTE
 
 INIT_LABELS = {
     "uniform": "PyTorch uniform",
@@ -163,6 +163,12 @@ def cell_panel(*, choose_cell: bool) -> None:
             "cell", sb.radio, "Cell", state.CHOICES["cell"], format_func=CELL_LABELS.get,
             help=HELP["cell"], horizontal=True,
         )  # fmt: skip
+    notation = session.bind(
+        "notation", sb.selectbox, "Notation", state.NOTATIONS,
+        format_func=state.NOTATION_LABELS.get, help=HELP["notation"],
+    )  # fmt: skip
+    if notation != "pytorch" and (not choose_cell or session.value("cell") == "gru"):
+        sb.caption(NOTATION_GRU_NOTE.format(name=state.NOTATION_LABELS[notation]))
     session.bind(
         "H", sb.slider, "Hidden units H", 1, state.MAX_H, help=HELP["H"],
         coerce=_clamp(1, state.MAX_H),

@@ -37,6 +37,8 @@ MEASURE_LABELS = {
     "bptt": "‖dL/dh_t‖ (BPTT, loss on the last step)",
 }
 MODES = ("forward", "backward")
+NOTATIONS = ("pytorch", "dlai", "cho")
+NOTATION_LABELS = {"pytorch": "PyTorch", "dlai": "deeplearning.ai", "cho": "Cho 2014 / colah"}
 MAX_URL_TEXT = 2000  # characters of text or numbers carried in a shared link
 MAX_FREE_TEXT = {"label_column": 100, "trained": 300}  # other free-text fields, in characters
 MAX_T = 2000
@@ -70,6 +72,7 @@ class Lesson:
     mode: str = "forward"
     present: bool = False
     trained: str = ""
+    notation: str = "pytorch"
 
 
 DEFAULT = Lesson()
@@ -85,6 +88,7 @@ CHOICES: dict[str, tuple] = {
     "activation": ACTIVATIONS,
     "measure": MEASURES,
     "mode": MODES,
+    "notation": NOTATIONS,
 }
 RANGES: dict[str, tuple[float, float]] = {
     "dim": (1, 64),

@@ -46,7 +46,20 @@ HELP = {
     "mode": "Forward: how the input flows through the gates. Backward: how the gradient of a "
     "loss on the last step flows back through time.",
     "present": "Hide the controls and enlarge text and figures for a projector.",
+    "notation": "Which textbook's symbols the equations, diagrams, guides and exports use: "
+    "PyTorch's (h_t, z_t, n_t), deeplearning.ai's (a⟨t⟩, c⟨t⟩, Γu, c̃⟨t⟩) or Cho et al. 2014's "
+    "and colah's (h_t, h̃_t, C_t). The symbols change, the numbers do not; only the GRU of "
+    "deeplearning.ai and Cho 2014 is a different model (its reset gate acts before the "
+    "recurrent product).",
 }
+
+NOTATION_GRU_NOTE = (
+    "In the {name} convention the GRU is a different model: its reset gate multiplies "
+    "h_{{t−1}} before the recurrent product (W_hn (r ⊙ h_{{t−1}}) instead of PyTorch's "
+    "r ⊙ (W_hn h_{{t−1}})), so the GRU's numbers differ from PyTorch's. The LSTM's and the "
+    "RNN's numbers do not change."
+)
+"""Said in the sidebar when the notation is not PyTorch and a GRU is shown."""
 
 LESSON_PATH = [  # (the page it opens, the entry's name, what it teaches)
     ("Step through", "Step through",
