@@ -90,6 +90,30 @@ def _font_size(presentation: bool) -> int | None:
     return PRESENTATION_FONT_SIZE if presentation else None
 
 
+TINY = float(np.finfo(np.float64).tiny)  # below it float64 numbers are subnormal
+CAP = gradients.OVERFLOW
+"""The engine saturates gradients at 10¹⁰⁰ (GRAD_LIMIT): a norm this large has overflowed."""
+
+
+def capped(norms) -> np.ndarray:
+    """The norms (oldest step first, lag 0 last) with every lag from the first one that reached
+    the engine's cap onwards (back in time) set to inf: BPTT carried a saturated gradient from
+    there, so the older numbers are not the true gradient but an overflowed computation."""
+    a = np.asarray(norms, dtype=np.float64).ravel().copy()
+    bad = ~np.isfinite(a) | (np.abs(a) >= CAP)
+    if np.any(bad):
+        newest = len(a) - 1 - int(np.argmax(bad[::-1]))  # the smallest lag that overflowed
+        a[: newest + 1] = np.inf
+    return a
+
+
+def first_capped_lag(norms) -> int | None:
+    """The smallest lag k whose norm overflowed (None if none did)."""
+    a = capped(norms)[::-1]
+    bad = np.isinf(a)
+    return int(np.argmax(bad)) if np.any(bad) else None
+
+
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
@@ -112,7 +136,7 @@ def lag_figure(norms: dict, *, labels=None, presentation: bool = False) -> go.Fi
         :func:`figures.gradients.gradient_vs_lag` (floor, overflow and NaN handling, hover,
         log ticks) with one line per variant in its colour, dash and marker.
     """
-    curves = {NAMES[v]: norms[v] for v in VARIANTS if v in norms}
+    curves = {NAMES[v]: capped(norms[v]) for v in VARIANTS if v in norms}
     fig = gradients.gradient_vs_lag(
         curves, measure_label="‖∂h<sub>T</sub>/∂h<sub>t</sub>‖", labels=labels,
         presentation=presentation,
@@ -204,7 +228,7 @@ def loaded_lag_figure(
     """‖∂h_T/∂h_t‖ of a loaded model against lag (:func:`figures.gradients.gradient_vs_lag`
     in the cell's colour), titled with the cell and, for a GRU, its placement."""
     fig = gradients.gradient_vs_lag(
-        {cell: norms}, measure_label="‖∂h<sub>T</sub>/∂h<sub>t</sub>‖", labels=labels,
+        {cell: capped(norms)}, measure_label="‖∂h<sub>T</sub>/∂h<sub>t</sub>‖", labels=labels,
         presentation=presentation,
     )  # fmt: skip
     title = f"Loaded {loaded_title(cell, variant)}: ‖∂h<sub>T</sub>/∂h<sub>t</sub>‖ against lag"
@@ -242,12 +266,31 @@ def _pair(big: float, small: float) -> str:
     return f"{one} against {two}"
 
 
-def _gradient_clause(a: float, b: float, k: int) -> str:
-    """What the two gradients k steps back say: a (after) against b (before)."""
+def _gradient_clause(a: float, b: float, k: int, caps: dict) -> str:
+    """What the two gradients k steps back say: a (after) against b (before); ``caps`` holds
+    each placement's first overflowed lag (or None)."""
     back = f"{k} step{'s' if k != 1 else ''} back"
-    if not (math.isfinite(a) and math.isfinite(b)):
-        bad = [NAMES[v] for v, x in (("after", a), ("before", b)) if not math.isfinite(x)]
-        return f"the gradient {back} overflows (past float64) with the {' and the '.join(bad)}"
+    over = {v: j for v, j in caps.items() if j is not None and j <= k}
+    if over:
+        where = " and ".join(
+            f"{j} step{'s' if j != 1 else ''} back with the {NAMES[v]}" for v, j in over.items()
+        )
+        text = f"the gradient overflows (it reaches the engine's cap of 10¹⁰⁰ {where})"
+        if len(over) == 1:
+            (v,) = [v for v in VARIANTS if v not in over]
+            value = a if v == "after" else b
+            text += f"; {back} it is {style.fmt_grad(value)} with the {NAMES[v]}"
+        return text
+    note = (
+        " (values below 10⁻³⁰⁸ keep only a few significant digits in float64)"
+        if any(0 < x < TINY for x in (a, b))
+        else ""
+    )
+    return _finite_clause(a, b, back) + note
+
+
+def _finite_clause(a: float, b: float, back: str) -> str:
+    """The two finite gradients, compared in words."""
     if a == 0 and b == 0:
         return f"the gradient {back} is 0 in float64 (below 10⁻³²⁴) with both placements"
     if a == 0 or b == 0:
@@ -259,7 +302,7 @@ def _gradient_clause(a: float, b: float, k: int) -> str:
         )
     if a == b:
         return f"the gradient {back} is the same with both placements ({style.fmt_grad(a)})"
-    big, small = ("before", "after") if b > a else ("after", "before")
+    big = "before" if b > a else "after"
     lg = abs(math.log10(b) - math.log10(a))
     pair = _pair(max(a, b), min(a, b))
     if lg < math.log10(1.01):
@@ -294,13 +337,20 @@ def comparison_sentence(h_after, h_before, norm_after, norm_before) -> str:
     if n <= 1:
         grad = "with a single step there is no step back, so no gradient to compare"
     else:
-        grad = _gradient_clause(float(a[-n]), float(b[-n]), n - 1)
+        caps = {"after": first_capped_lag(a[-n:]), "before": first_capped_lag(b[-n:])}
+        grad = _gradient_clause(float(a[-n]), float(b[-n]), n - 1, caps)
     return f"Same weights, two models: {states}; {grad}."
 
 
 def fmt_difference(d: float) -> str:
-    """A state difference (0 < d < 2): two significant digits, in plain decimals while ≥ 0.01."""
-    return f"{d:.2g}" if d >= 0.01 else style.fmt_grad(d)
+    """A state difference (0 ≤ d < 2, both states in (−1, 1)): two decimals while ≥ 0.01
+    (``0.18``), more where two would round up to the bound 2 (``1.9996``), ``4.5×10⁻⁵`` below."""
+    if d < 0.01:
+        return style.fmt_grad(d)
+    digits = 2
+    while round(d, digits) >= 2 and digits < 17:
+        digits += 1
+    return f"{d:.{digits}f}"
 
 
 def loaded_sentence(cell: str, variant: str, H: int, D: int) -> str:

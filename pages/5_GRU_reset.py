@@ -110,5 +110,5 @@ if upload is not None:
             key=keys.RESET_LOADED_LAG,
             caption=fv.HOW_TO_READ["loaded_lag"],
         )  # fmt: skip
-        takeaway = gradients.takeaway({model.cell: model.norms}, None)
+        takeaway = gradients.takeaway({model.cell: fv.capped(model.norms)}, None)
         st.markdown(f"**What to notice:** {ui.md_escape(takeaway)}")

@@ -9,7 +9,7 @@ import json
 
 import numpy as np
 import pytest
-from test_pages import all_text, assert_clean, chart_by_title, charts, open_page
+from test_pages import all_text, assert_clean, chart_by_title, charts, decode, open_page
 
 from engine import export, forward, init_params, inputs, jacobian_norms
 from engine.convert import to_deeplearning_ai, to_keras, to_pytorch
@@ -140,15 +140,34 @@ def test_good_weights_load_and_run(layout, cell, variant):
     text = all_text(at)
     assert fv.loaded_sentence(cell, variant, 3, seq.D) in text.replace("\\", "")
     assert "&lt;i&gt;" not in text and "\\<i\\>weights\\<\\/i\\>" in text  # the name escaped
-    loaded = chart_by_title(at, "Loaded")
-    y = np.asarray(loaded["data"][0]["y"]) if isinstance(loaded["data"][0]["y"], list) else None
+    # the loaded model's curve is the engine's, run here with the variant its layout needs
+    loaded = charts(at)[-1]  # the last chart: the loaded model's gradient against lag
+    assert loaded["layout"]["title"]["text"].startswith(f"Loaded {cell.upper()}")
     trace = forward(cell, params, seq.values, gru_reset=variant)
-    if y is not None:
-        np.testing.assert_allclose(y, jacobian_norms(trace, "h")[::-1], rtol=1e-12)
+    expected = jacobian_norms(trace, "h")[::-1]  # index k = lag
+    np.testing.assert_allclose(decode(loaded["data"][0]["y"]), expected, rtol=1e-12)
+    other = forward(cell, params, seq.values, gru_reset="after" if variant == "before" else variant)
+    if cell == "gru" and variant == "before":  # the other placement would have drawn otherwise
+        assert not np.allclose(jacobian_norms(other, "h")[::-1], expected, rtol=1e-6)
     # forget: the upload is gone, the page draws its own four charts again
     at.button(key=keys.RESET_FORGET).click().run()
     assert_clean(at)
     assert variants.UPLOAD not in at.session_state and len(charts(at)) == CHARTS
+
+
+def test_a_loaded_relu_rnn_that_overflows_is_named_overflow_never_vanished():
+    # W_hh = 3 I under ReLU: the active units triple every step and reach the 1e100 cap,
+    # where the clipped derivative would read 0; the page says overflow instead
+    params = init_params("rnn", 1, 8, seed=1, recurrent_init="identity", recurrent_scale=3.0)
+    query = {"act": "relu", "T": "600", "preset": "Impulse"}
+    at = with_upload("rnn.npz", npz(to_deeplearning_ai("rnn", params)), query)
+    assert_clean(at)
+    assert not at.error and len(charts(at)) == CHARTS + 2
+    notes = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What")]
+    assert "the RNN overflows" in notes[-1] and "less than" not in notes[-1], notes[-1]
+    loaded = charts(at)[-1]  # the last chart: the loaded model's gradient against lag
+    assert loaded["layout"]["title"]["text"].startswith("Loaded RNN")
+    assert any("overflow" in t["name"] for t in loaded["data"])
 
 
 def test_json_weights_load():

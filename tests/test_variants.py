@@ -72,13 +72,21 @@ def test_the_sentence_holds_when_the_gradient_grows():
 @pytest.mark.parametrize(("a", "b", "bigger", "ratio"), [
     (1e-3, 1e-6, "after", "1.0×10³"),
     (1e-6, 1e-3, "before", "1.0×10³"),
-    (1e-200, 1e200, "before", "1.0×10⁴⁰⁰"),  # a ratio past float range, written exactly
+    (1e-250, 1e99, "before", "1.0×10³⁴⁹"),  # a ratio past float range, written exactly
     (0.5, 0.65, "before", "1.3"),
 ])  # fmt: skip
 def test_both_orders_of_magnitude(a, b, bigger, ratio):
     text = fv.comparison_sentence(H_A, H_A + 0.25, [a, 1.0], [b, 1.0])
     assert f"1 step back is {ratio} times larger with the {fv.NAMES[bigger]}" in text, text
     assert "up to 0.25" in text  # every entry differs by exactly 0.25
+
+
+@pytest.mark.parametrize(("d", "text"), [
+    (0.184, "0.18"), (0.01, "0.01"), (4.5e-5, "4.5×10⁻⁵"), (0.0, "0"), (1.996, "1.996"),
+    (1.9999996, "1.9999996"), (1.5, "1.50"),
+])  # fmt: skip
+def test_a_state_difference_never_rounds_up_to_its_bound(d, text):
+    assert fv.fmt_difference(d) == text
 
 
 def test_one_step_has_no_gradient_to_compare():
@@ -88,6 +96,29 @@ def test_one_step_has_no_gradient_to_compare():
     assert "with a single step there is no step back" in text
     d, _, _ = fv.state_difference(traces["after"].h, traces["before"].h)
     assert d > 0 and f"up to {fv.fmt_difference(d)}" in text  # h_0 = 0: still differs by b_hn
+
+
+def test_an_overflowed_gradient_is_named_with_the_lag_where_it_reached_the_cap():
+    # recurrent scale 10 with H = 16 over 1000 steps: the reset-after run's Jacobian products
+    # reach the engine's 1e100 saturation (from there back its numbers are not the true
+    # gradient); the reset-before run's stay below it
+    traces, norms = two_runs(T=1000, D=3, H=16, seed=2, recurrent_scale=10.0, update_bias=-10.0)
+    j = fv.first_capped_lag(norms["after"])
+    assert j is not None and fv.first_capped_lag(norms["before"]) is None
+    raw = norms["after"][::-1]  # index k = lag
+    assert raw[j] >= 1e100 and np.all(raw[:j] < 1e100)  # the first lag at the cap
+    shown = fv.capped(norms["after"])[::-1]
+    assert np.all(np.isinf(shown[j:])) and np.array_equal(shown[:j], raw[:j])
+    np.testing.assert_array_equal(fv.capped(norms["before"]), norms["before"])  # untouched
+    text = sentence_of(traces, norms)
+    assert (
+        f"the gradient overflows (it reaches the engine's cap of 10¹⁰⁰ {j} steps back with the "
+        f"reset after the product (PyTorch)); 999 steps back it is "
+        f"{fmt_grad(norms['before'][0])} with the reset before" in text
+    ), text
+    names = [t.name for t in fv.lag_figure(norms).data]
+    assert any(n.startswith(fv.NAMES["after"]) and "overflow" in n for n in names), names
+    assert fv.NAMES["before"] in names  # no flag on the line that stayed finite
 
 
 def test_a_saturated_gru_whose_gradient_vanishes_to_zero_says_so():
@@ -109,9 +140,12 @@ def test_a_saturated_gru_whose_gradient_vanishes_to_zero_says_so():
                 "and 1.0×10⁻⁵ with the reset before"),
     (2e-5, 0.0, "is 0 in float64 (below 10⁻³²⁴) with the reset before the product (Cho 2014) "
                 "and 2.0×10⁻⁵ with the reset after"),
-    (math.inf, 1.0, "overflows (past float64) with the reset after the product (PyTorch)"),
-    (math.nan, math.inf, "overflows (past float64) with the reset after the product (PyTorch) "
-                         "and the reset before"),
+    (math.inf, 1e-3, "the gradient overflows (it reaches the engine's cap of 10¹⁰⁰ 1 step back "
+                     "with the reset after the product (PyTorch)); 1 step back it is 1.0×10⁻³ "
+                     "with the reset before"),
+    (math.nan, 1e100, "the gradient overflows (it reaches the engine's cap of 10¹⁰⁰ 1 step back "
+                      "with the reset after the product (PyTorch) and 1 step back with the reset "
+                      "before the product (Cho 2014))."),
     (0.25, 0.25, "is the same with both placements (0.25)"),
     (1.0, 1.001, "differs by less than 1% between the placements (1.001 against 1, larger "
                  "with the reset before"),
@@ -120,6 +154,14 @@ def test_zero_overflow_and_equal_gradients_in_words(a, b, expected):
     text = fv.comparison_sentence(H_A, H_A, [a, 1.0], [b, 1.0])
     assert expected in text, text
     assert "the states are identical at every step (max |h_before − h_after| = 0)" in text
+
+
+@pytest.mark.parametrize(("a", "b", "note"), [
+    (4e-323, 4e-323, True), (1e-310, 0.0, True), (3e-308, 1e-300, False), (0.0, 0.0, False),
+])  # fmt: skip
+def test_subnormal_gradients_are_said_to_carry_few_digits(a, b, note):
+    text = fv.comparison_sentence(H_A, H_A, [a, 1.0], [b, 1.0])
+    assert ("keep only a few significant digits in float64" in text) == note, text
 
 
 def test_the_lag_figure_draws_both_placements_on_a_log_axis():

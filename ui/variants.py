@@ -15,6 +15,7 @@ import streamlit as st
 
 import engine
 from engine import InputError
+from figures import variants as fv
 
 from . import compute, keys, layout, state
 from .state import Lesson
@@ -46,7 +47,7 @@ class LoadedRun:
     cell: str
     variant: str
     trace: engine.Trace
-    norms: np.ndarray  # (n,) ‖∂h_T/∂h_t‖₂, the last n steps
+    norms: np.ndarray  # (n,) ‖∂h_T/∂h_t‖₂, the last n steps (inf: across an overflowed state)
     labels: tuple[str, ...]
 
     @property
@@ -119,7 +120,10 @@ def _loaded(data: bytes, filename: str, key: Lesson, csv: bytes | None) -> Loade
         model.cell, model.params, seq.values, nonlinearity=key.activation,
         gru_reset=model.variant,
     )  # fmt: skip
-    return LoadedRun(model.cell, model.variant, trace, _norms(trace), tuple(seq.labels))
+    norms = _norms(trace)
+    if model.cell == "rnn":  # a ReLU state clipped at 1e100 reads as a 0 derivative: overflow
+        norms = np.where(compute.overflow_lags(trace, "h", trace.T - len(norms)), np.inf, norms)
+    return LoadedRun(model.cell, model.variant, trace, norms, tuple(seq.labels))
 
 
 def loaded(lesson: Lesson, data: bytes, filename: str, csv: bytes | None = None) -> LoadedRun:
@@ -152,10 +156,11 @@ def forget_upload() -> None:
 
 def series(v: Variants) -> dict:
     """The page's numbers as named per-timestep series (oldest step first): each placement's
-    ‖∂h_T/∂h_t‖₂, max_k |h_before − h_after| and every per-unit state and gate of both runs."""
+    ‖∂h_T/∂h_t‖₂ (inf from a lag that reached the engine's 1e100 cap on: overflow),
+    max_k |h_before − h_after| and every per-unit state and gate of both runs."""
     from engine import export
 
-    out = {f"{p} |dh_T/dh_t|": v.norms[p] for p in v.traces}
+    out = {f"{p} |dh_T/dh_t|": fv.capped(v.norms[p]) for p in v.traces}
     diff = np.abs(v.traces["before"].h - v.traces["after"].h)
     out["max_k |h_before - h_after|"] = diff.max(axis=-1)
     for p, trace in v.traces.items():
