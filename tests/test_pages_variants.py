@@ -64,6 +64,16 @@ def test_defaults_render_with_the_engine_s_numbers():
     assert len(at.get("latex")) == 8  # r, z, n, h for each placement
 
 
+@pytest.mark.parametrize("notation", ["dlai", "cho"])
+def test_the_notation_changes_no_number_here(notation):
+    # both placements are on the page whatever the notation: the same sentence and figures
+    base, other = open_page(PAGE), open_page(PAGE, {"notation": notation})
+    assert_clean(other)
+    assert what_to_notice(other) == what_to_notice(base)
+    lag = [chart_by_title(at, "two reset placements")["data"] for at in (base, other)]
+    assert [decode(t["y"]).tolist() for t in lag[0]] == [decode(t["y"]).tolist() for t in lag[1]]
+
+
 def test_the_page_is_in_the_navigation_after_vanishing_gradients():
     labels = [p.label for p in keys.PAGES]
     assert labels.index("GRU reset placement") == labels.index("Vanishing gradients") + 1

@@ -64,10 +64,13 @@ def _norms(trace) -> np.ndarray:
 
 @st.cache_data(**compute.CACHE)
 def _variants(key: Lesson, csv: bytes | None) -> Variants:
-    run = compute.run(key, "gru", csv)  # the lesson's GRU, PyTorch's placement
-    after = run.trace
-    before = engine.forward("gru", after.params, after.xs, gru_reset="before")
-    traces = {"after": after, "before": before}
+    run = compute.run(key, "gru", csv)  # the lesson's GRU: its parameters and input
+    traces = {
+        p: run.trace
+        if run.trace.gru_reset == p
+        else engine.forward("gru", run.trace.params, run.trace.xs, gru_reset=p)
+        for p in fv.VARIANTS
+    }
     return Variants(traces, {v: _norms(t) for v, t in traces.items()}, tuple(run.labels))
 
 
