@@ -76,7 +76,7 @@ HOW_TO_READ = {
     ),
     "heatmaps": (
         "How to read this: one panel per gate or state, a row per unit and a column per step, "
-        "on fixed scales (σ gates 0…1, tanh values ±1); compare the two runs panel by panel."
+        "on scales fixed for the whole run ({scales}); {compare}"
     ),
     "loaded_lag": (
         "How to read this: ‖∂h_T/∂h_t‖₂ of the loaded model (spectral norm of the exact "
@@ -215,6 +215,23 @@ def heatmaps(trace, *, title: str, labels=None, presentation: bool = False) -> g
     fig.update_layout(style.fit_title(layout, 60 if presentation else 80))
     fig.layout.shapes = ()  # no current step here: the cursor would point at nothing
     return fig
+
+
+def heatmaps_caption(trace, *, compare: bool = True) -> str:
+    """The "how to read this" of :func:`heatmaps` for the trace's cell and activation."""
+    scales = {
+        "gru": "σ gates 0…1, tanh values ±1",
+        "lstm": "σ gates 0…1, tanh values ±1, the cell state ±max|c|",
+        "rnn": "tanh: ±1" if trace.nonlinearity == "tanh" else "ReLU: ±max|h|, unbounded",
+    }[trace.cell]
+    if trace.cell == "rnn":
+        scales = f"the RNN has no gates, its one panel is the state h; {scales}"
+    return HOW_TO_READ["heatmaps"].format(
+        scales=scales,
+        compare="compare the two runs panel by panel."
+        if compare
+        else "dark and light bands show units that hold their value across steps.",
+    )
 
 
 def loaded_title(cell: str, variant: str) -> str:

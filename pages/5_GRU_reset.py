@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from engine import InputError
-from figures import gates, gradients
+from figures import gradients
 from figures import variants as fv
 from ui import keys, layout, variants
 
@@ -58,7 +58,7 @@ for p in fv.VARIANTS:
             labels=v.labels, presentation=lesson.present,
         ),
         key=keys.RESET_HEATMAPS + p,
-        caption=fv.HOW_TO_READ["heatmaps"],
+        caption=fv.heatmaps_caption(v.traces[p]),
     )  # fmt: skip
 variants.downloads(v, lesson, key=keys.RESET_DOWNLOADS)
 
@@ -100,7 +100,7 @@ if upload is not None:
                 labels=model.labels, presentation=lesson.present,
             ),
             key=keys.RESET_LOADED_GATES,
-            caption=gates.how_to_read("gate_heatmaps", model.trace),
+            caption=fv.heatmaps_caption(model.trace, compare=False),
         )  # fmt: skip
         ui.chart(
             fv.loaded_lag_figure(

@@ -192,6 +192,20 @@ def test_gate_means_are_the_units_means_of_both_runs():
     assert "time step" in fig.layout.xaxis3.title.text
 
 
+def test_heatmap_captions_follow_the_cell_and_activation():
+    traces, _ = two_runs(T=3)
+    assert "σ gates 0…1, tanh values ±1); compare the two runs" in fv.heatmaps_caption(
+        traces["after"]
+    )
+    relu = forward("rnn", init_params("rnn", 2, 3), np.ones((4, 2)), nonlinearity="relu")
+    text = fv.heatmaps_caption(relu, compare=False)
+    assert "ReLU: ±max|h|, unbounded" in text and "no gates" in text and "compare" not in text
+    lstm = forward("lstm", init_params("lstm", 2, 3), np.ones((4, 2)))
+    assert "the cell state ±max|c|" in fv.heatmaps_caption(lstm)
+    for t in (traces["after"], relu, lstm):
+        assert "▶" not in fv.heatmaps_caption(t) and "dashed" not in fv.heatmaps_caption(t)
+
+
 def test_heatmaps_are_titled_with_their_placement():
     traces, _ = two_runs(T=5)
     fig = fv.heatmaps(traces["before"], title="GRU, reset before")
