@@ -370,9 +370,16 @@ def fmt_difference(d: float) -> str:
     return f"{d:.{digits}f}"
 
 
-def loaded_sentence(cell: str, variant: str, H: int, D: int) -> str:
-    """What was loaded and which variant it needs (plain text)."""
+def loaded_sentence(cell: str, variant: str, H: int, D: int, nonlinearity: str = "tanh") -> str:
+    """What was loaded and which variant it needs (plain text); an RNN's activation is the
+    sidebar's (no layout records it)."""
     what = f"{CELL_NAMES[cell]} with H = {H} hidden units and D = {D} input features"
+    if cell == "rnn":
+        return (
+            f"Loaded an {what}, run with the sidebar's RNN activation, {nonlinearity} (the "
+            "weights do not say which one they were trained with); the reset placement is a "
+            "GRU question, so it does not apply."
+        )
     if cell != "gru":
         return f"Loaded an {what}; the reset placement is a GRU question, so it does not apply."
     return (

@@ -91,7 +91,8 @@ if upload is not None:
     except InputError as err:
         st.error(ui.md_escape(str(err)), icon="✋")
     else:
-        info = fv.loaded_sentence(model.cell, model.variant, model.trace.H, model.trace.D)
+        trace = model.trace
+        info = fv.loaded_sentence(model.cell, model.variant, trace.H, trace.D, trace.nonlinearity)
         st.markdown(f"**{ui.md_escape(name)}:** {ui.md_escape(info)}")
         title = fv.loaded_title(model.cell, model.variant)
         ui.chart(

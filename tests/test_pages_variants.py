@@ -175,6 +175,7 @@ def test_a_loaded_relu_rnn_that_overflows_is_named_overflow_never_vanished():
     assert not at.error and len(charts(at)) == CHARTS + 2
     notes = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("**What")]
     assert "the RNN overflows" in notes[-1] and "less than" not in notes[-1], notes[-1]
+    assert "run with the sidebar's RNN activation, relu" in all_text(at).replace("\\", "")
     loaded = charts(at)[-1]  # the last chart: the loaded model's gradient against lag
     assert loaded["layout"]["title"]["text"].startswith("Loaded RNN")
     assert any("overflow" in t["name"] for t in loaded["data"])

@@ -225,6 +225,8 @@ def test_the_loaded_sentence_says_which_variant_it_needs(cell, variant, needs):
     if cell == "gru":
         assert fv.NAMES[variant] in text and fv.WHO[variant] in text
     assert re.match(r"Loaded an? (GRU|LSTM|RNN) ", text)
+    if cell == "rnn":
+        assert "sidebar's RNN activation, relu" in fv.loaded_sentence(cell, variant, 5, 3, "relu")
 
 
 def test_the_loaded_lag_figure_names_the_cell_and_placement():
