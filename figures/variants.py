@@ -210,6 +210,9 @@ def heatmaps(trace, *, title: str, labels=None, presentation: bool = False) -> g
     fig = gates.gate_heatmaps(trace, labels=labels, max_frames=0)
     layout = fig.layout.to_plotly_json()
     layout["title"]["text"] = title
+    bottom = 100  # no play controls under a static figure: the axis title needs this much
+    layout["height"] -= layout["margin"]["b"] - bottom
+    layout["margin"]["b"] = bottom
     if presentation:
         layout["title"]["font"] = {"size": PRESENTATION_FONT_SIZE + 4}
     fig.update_layout(style.fit_title(layout, 60 if presentation else 80))
