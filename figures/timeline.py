@@ -25,7 +25,8 @@ from engine import cells, explain, theory
 from engine.cells import STATE_LIMIT
 
 from . import ladder, style
-from .cell_tables import HEIGHT, SIZES, TABLES, WIDTH
+from . import notation as nt
+from .cell_tables import HEIGHT, SIZES, WIDTH, table
 
 CODES = "0123456789ABCDEFGHIJKLMNOPQRSTUV"  # 32 colour levels, one character per unit
 NAN_CODE = "~"
@@ -33,14 +34,26 @@ LEVELS = len(CODES)
 SUBSTEPS = {"rnn": "h", "gru": "rznh", "lstm": "figcoh"}
 """The sub-steps of one timestep (the diagram's focus groups), in the order of the equations."""
 FORWARD_ROWS = {"lstm": "figcoh", "gru": "rznh", "rnn": "h"}
+FACTOR_TEMPLATE = {  # @q@: the notation's symbol (figures.notation.ufill)
+    "lstm": "× @f@ = {} on the highway:\nits share {} of ∂L/∂@c_prev@ = {}",
+    "gru": "× @z@ = {} on the direct path:\nits share {} of ∂L/∂@h_prev@ = {}",
+    "rnn": "gradient × at most\n‖diag({}) @U_h@‖₂ = {}",
+}
 FACTOR_TEXT = {
-    "lstm": ("∂L/∂c_t × f_t: the highway's share of ∂L/∂c_{t−1}",
-             "× f_t = {} on the highway:\nits share {} of ∂L/∂c_{{t−1}} = {}"),
-    "gru": ("∂L/∂h_t × z_t: the direct path's share",
-            "× z_t = {} on the direct path:\nits share {} of ∂L/∂h_{{t−1}} = {}"),
-    "rnn": ("‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
-            "gradient × at most\n‖diag({}) W_{{hh}}‖₂ = {}"),
-}  # fmt: skip
+    "lstm": "∂L/∂c_t × f_t: the highway's share of ∂L/∂c_{t−1}",
+    "gru": "∂L/∂h_t × z_t: the direct path's share",
+    "rnn": "‖diag(act′) W_hh‖₂ bounds what a gradient is multiplied by at this step",
+}
+
+
+def _factor_format(cell: str, notation: str) -> str:
+    """The factor note's format string in the notation's symbols (their braces escaped)."""
+    text = nt.ufill(FACTOR_TEMPLATE[cell].replace("{}", "\0"), notation, cell)
+    return text.replace("{", "{{").replace("}", "}}").replace("\0", "{}")
+
+
+FACTOR_TEXT = {c: (what, _factor_format(c, "pytorch")) for c, what in FACTOR_TEXT.items()}
+"""cell -> (what the factor is, its note in PyTorch's symbols)."""
 
 
 def grad_decades(*arrays) -> tuple[float, float]:
@@ -83,7 +96,8 @@ def _value_colors(kind, values, bounds, present) -> list[str]:
 def _fmt(values, grad: bool, kind: str = "") -> list[str]:
     """Gradients as ``1.2×10⁻⁵`` (``overflow``, ``<10⁻³⁰⁰``), values as ``+0.92`` (``∞``), a
     sigmoid gate exact where it is saturated (``4.5×10⁻⁵``, never ``+0.00``)."""
-    f = ladder.fg if grad else ladder.fgate if kind in style.SIGMOID_GATES else ladder.fv
+    gate = kind in style.SIGMOID_GATES or kind == "omz"  # 1 − z: a gate value too (Γu)
+    f = ladder.fg if grad else ladder.fgate if gate else ladder.fv
     return [f(float(x)) for x in values]
 
 
@@ -106,12 +120,23 @@ def _gradients(trace, grads, unit, F) -> dict:
         with np.errstate(over="ignore", invalid="ignore"):
             share[F] = da[F] @ block
         d[f"contrib_{q}"] = share
+    if _reset(trace) == "before":  # U_n reads r ⊙ h_{t−1}: its path into h_{t−1} is × r_t
+        d["un_dan"] = d["contrib_n"]
+        with np.errstate(over="ignore", invalid="ignore"):
+            d["contrib_n"] = d["un_dan"] * trace.gates["r"][:, unit]
+    if trace.cell == "gru":  # deeplearning.ai's Γu = 1 − z = σ(−a_z): ∂L/∂z_u = −∂L/∂a_z
+        d["da_u"] = -d["da_z"]
     if trace.cell == "lstm":  # the whole ∂L/∂c_{t−1}: the highway's share plus, at step t − 1,
         # the path through h_{t−1} = o tanh(c_{t−1}); c_0's only path is the highway
         total = np.full(trace.T, np.nan)
         total[F] = np.where(F > 0, grads.c[np.maximum(F - 1, 0), unit], d["dc_prev"][F])
         d["dc_prev_total"] = total
     return d
+
+
+def _reset(trace) -> str:
+    """Where the trace's GRU applies its reset gate ("after" for every other cell)."""
+    return getattr(trace, "gru_reset", "after") if trace.cell == "gru" else "after"
 
 
 def gradient_log10(trace, seed=None) -> dict[str, np.ndarray]:
@@ -250,10 +275,11 @@ class Extremes:
         n[self.after | (self.log10 >= np.log10(STATE_LIMIT))] = np.inf
         return self.vanished_to_tiny(n)
 
-    def alerts(self, trace, v, F, mode, unit) -> list[str]:
+    def alerts(self, trace, v, F, mode, unit, notation="pytorch") -> list[str]:
         """Per animated step, the sentences that name an extreme where it happens."""
         out = []
         lg = self.log10
+        hs = nt.usym(notation, trace.cell, "h")
         first_gone = None
         if lg is not None:
             gone = np.flatnonzero(self.vanished())
@@ -276,30 +302,35 @@ class Extremes:
                             "as 0.")  # fmt: skip
             if lg is not None and first_gone is not None and t <= first_gone:
                 says.append(f"Vanished below 10⁻³⁰⁰ at step {first_gone}: here "
-                            f"‖∂L/∂h_t‖ = {_sup(lg[t])} (kept in log space); float64 rounds "
+                            f"‖∂L/∂{hs}‖ = {_sup(lg[t])} (kept in log space); float64 rounds "
                             "such numbers to 0, so they are written <10⁻³⁰⁰.")  # fmt: skip
             if lg is not None and first_big is not None and t <= first_big and not self.after[t]:
-                says.append(f"The gradient passed 10¹⁰⁰ at step {first_big}: here ‖∂L/∂h_t‖ = "
+                says.append(f"The gradient passed 10¹⁰⁰ at step {first_big}: here ‖∂L/∂{hs}‖ = "
                             f"{_sup(lg[t])}, beyond 10¹⁰⁰, written as overflow.")  # fmt: skip
-            says.extend(_saturation(trace, v, t, unit))
+            says.extend(_saturation(trace, v, t, unit, notation))
             out.append(" ".join(says))
         return out
 
 
-def _saturation(trace, v, t, unit) -> list[str]:
-    """Gates at 0 or 1 and tanh at ±1 for unit k at step t, named with their slope."""
+def _saturation(trace, v, t, unit, notation="pytorch") -> list[str]:
+    """Gates at 0 or 1 and tanh at ±1 for unit k at step t, named with their slope (in the
+    notation's symbols; deeplearning.ai's GRU names Γu = 1 − z)."""
+    cell = trace.cell
     parts = []
-    for q in explain.GATES[trace.cell]:
+    for q in explain.GATES[cell]:
         if q in style.SIGMOID_GATES and q in v:
-            g = float(v[q][t])
+            shown = nt.shown(notation, cell, q)
+            g = float(v[shown][t])
             slope = g * (1 - g)
             if slope < SATURATED:
+                name, short = nt.usym(notation, cell, shown), nt.short(notation, cell, shown)
                 where = "1 (open)" if g > 0.5 else "0 (closed)"
-                parts.append(f"{q}_t = {ladder.fgate(g)} is saturated at {where}: its slope "
-                             f"{q}(1 − {q}) = {style.fmt_grad(slope)}")  # fmt: skip
-    tanh_vals = {k: name for k, name in TANH_OUTPUTS.items() if k in v}
-    if trace.cell == "rnn" and trace.nonlinearity == "tanh":
-        tanh_vals = {"h": "h_t"}
+                parts.append(f"{name} = {ladder.fgate(g)} is saturated at {where}: its slope "
+                             f"{short}(1 − {short}) = {style.fmt_grad(slope)}")  # fmt: skip
+    tanh_vals = {k: ("tanh(@c@)" if k == "tanh_c" else f"@{k}@") for k in TANH_OUTPUTS if k in v}
+    if cell == "rnn" and trace.nonlinearity == "tanh":
+        tanh_vals = {"h": "@h@"}
+    tanh_vals = {k: nt.ufill(name, notation, cell) for k, name in tanh_vals.items()}
     for key, name in tanh_vals.items():
         x = float(v[key][t])
         slope = 1 - x * x
@@ -307,21 +338,20 @@ def _saturation(trace, v, t, unit) -> list[str]:
             parts.append(f"{name} = {ladder.fv(x)} is saturated at ±1: its slope "
                          f"1 − {name}² = {style.fmt_grad(slope)}")  # fmt: skip
     out = [f"Saturated: {'; '.join(parts)}."] if parts else []
-    if trace.cell == "rnn" and trace.nonlinearity == "relu" and float(v["a_h"][t]) <= 0:
-        out.append("a_t ≤ 0: ReLU sets this unit to 0 and passes no gradient through it "
-                   "([a_t > 0] = 0).")  # fmt: skip
+    if cell == "rnn" and trace.nonlinearity == "relu" and float(v["a_h"][t]) <= 0:
+        out.append(nt.ufill("@a@ ≤ 0: ReLU sets this unit to 0 and passes no gradient through "
+                            "it ([@a@ > 0] = 0).", notation, cell))  # fmt: skip
     return out
 
 
-ACT_HOVER = {
-    "tanh": "h_t = tanh(W_ih x_t + W_hh h_{t−1} + b): the only path, squashed into (−1, 1) "
-    "every step",
-    "relu": "h_t = relu(W_ih x_t + W_hh h_{t−1} + b): the only path; ReLU keeps positive values "
-    "as they are (nothing bounds them) and sets the rest to 0",
+ACT_ROLE = {
+    "tanh": "the only path, squashed into (−1, 1) every step",
+    "relu": "the only path; ReLU keeps positive values as they are (nothing bounds them) and "
+    "sets the rest to 0",
 }
 
 
-def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
+def _diagram(trace, table, v, d, F, mode, decades, present, notation="pytorch") -> dict:
     bounds = explain.run_bounds(trace)
     backward = mode == "backward"
     elements, fills, texts, widths = [], [], [], []
@@ -331,11 +361,12 @@ def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
                 "groups": el.groups.split(), "hover": el.hover}  # fmt: skip
         if el.label == "act":
             spec["label"] = trace.nonlinearity
-            spec["hover"] = ACT_HOVER[trace.nonlinearity]
+            formula = el.hover.split(": ")[0].replace("act(", f"{trace.nonlinearity}(")
+            spec["hover"] = f"{formula}: {ACT_ROLE[trace.nonlinearity]}"
         if el.width is not None:
             spec["maxw"] = el.width
         if el.shape == "box":
-            spec["sym"] = el.value
+            spec["sym"] = nt.usym(notation, trace.cell, el.value)
         elements.append(spec)
         widths.append(None)
         if key is None or el.shape == "note":
@@ -358,20 +389,21 @@ def _diagram(trace, table, v, d, F, mode, decades, present) -> dict:
             "fill": fills, "text": texts, "widths": widths, "sizes": SIZES}  # fmt: skip
 
 
-def _factor_note(trace, v, d, F, mode, fac=None) -> list[str] | None:
+def _factor_note(trace, v, d, F, mode, fac=None, notation="pytorch") -> list[str] | None:
     """The factor written on the state path (backward); the GRU's line into × z_t carries only
     the direct path's share, so its note names the share and the total beside it."""
     if mode != "backward":
         return None
     cell = trace.cell
+    text = _factor_format(cell, notation)
     if cell == "rnn":
-        slope = "[a_t>0]" if trace.nonlinearity == "relu" else "1−h_t²"
-        return [FACTOR_TEXT["rnn"][1].format(slope, ladder.fg(float(x))) for x in fac]
+        slope = nt.ufill("[@a@>0]" if trace.nonlinearity == "relu" else "1−@h^2@", notation, cell)
+        return [text.format(slope, ladder.fg(float(x))) for x in fac]
     if cell == "gru":
-        return [FACTOR_TEXT["gru"][1].format(ladder.fgate(z), ladder.fg(share), ladder.fg(total))
+        return [text.format(ladder.fgate(z), ladder.fg(share), ladder.fg(total))
                 for z, share, total in zip(v["z"][F], d["dh_z"][F], d["dh_prev"][F],
                                            strict=True)]  # fmt: skip
-    return [FACTOR_TEXT["lstm"][1].format(ladder.fgate(f), ladder.fg(share), ladder.fg(total))
+    return [text.format(ladder.fgate(f), ladder.fg(share), ladder.fg(total))
             for f, share, total in zip(v["f"][F], d["dc_prev"][F], d["dc_prev_total"][F],
                                        strict=True)]  # fmt: skip
 
@@ -389,12 +421,13 @@ def _held_numbers(line, F, held) -> list:
     return out
 
 
-def _ladder(trace, v, d, F, mode, decades, present, ext, fac=None) -> list[dict]:
+def _ladder(trace, v, d, F, mode, decades, present, ext, fac=None, notation="pytorch"):
     bounds = explain.run_bounds(trace)
+    reset = _reset(trace)
     if mode == "forward":
-        lines = ladder.forward_lines(trace.cell, trace.nonlinearity, v, F)
+        lines = ladder.forward_lines(trace.cell, trace.nonlinearity, v, F, notation, reset)
     else:
-        lines = ladder.backward_lines(trace.cell, trace.nonlinearity, v, d, F)
+        lines = ladder.backward_lines(trace.cell, trace.nonlinearity, v, d, F, notation, reset)
     out = []
     held = ext.after | ext.capped
     for line in lines:
@@ -410,9 +443,9 @@ def _ladder(trace, v, d, F, mode, decades, present, ext, fac=None) -> list[dict]
                     "numbers": line.numbers, "result": result, "fill": fill,
                     "ink": [style.ink_for(c) for c in fill]})  # fmt: skip
     if trace.cell == "rnn" and mode == "backward":
-        act = r"[a_t > 0]" if trace.nonlinearity == "relu" else r"1 - h_t^2"
-        out.append({"name": "factor", "groups": ["h"],
-                    "lhs": ladder.mathml(rf"\lVert \mathrm{{diag}}({act})\, W_{{hh}} \rVert_2"),
+        act = r"[@a@ > 0]" if trace.nonlinearity == "relu" else r"1 - @h^2@"
+        lhs = nt.fill(rf"\lVert \mathrm{{diag}}({act})\, @U_h@ \rVert_2", notation, "rnn")
+        out.append({"name": "factor", "groups": ["h"], "lhs": ladder.mathml(lhs),
                     "symbolic": [], "numbers": [[] for _ in F],
                     "result": _fmt(fac, True), "fill": ["#eeeeee"] * len(F),
                     "ink": [style.INK_DARK] * len(F)})  # fmt: skip
@@ -443,26 +476,31 @@ def _palette(name, present, n=LEVELS) -> list[str]:
                                0, 1)  # fmt: skip
 
 
-def _strips(trace, honest, F, mode, decades, present) -> list[dict]:
-    """One row of H coloured cells per quantity: the whole state at this step, unit k outlined."""
+def _strips(trace, honest, F, mode, decades, present, notation="pytorch") -> list[dict]:
+    """One row of H coloured cells per quantity: the whole state at this step, unit k outlined
+    (deeplearning.ai's GRU shows its Γu = 1 − z)."""
     rows = []
+    cell = trace.cell
     if mode == "forward":
         bounds = explain.run_bounds(trace)
-        for q in FORWARD_ROWS[trace.cell]:
+        for q in FORWARD_ROWS[cell]:
             vals = trace.gates[q] if q in trace.gates else getattr(trace, q)
+            if nt.shown(notation, cell, q) != q:
+                vals = 1.0 - vals
             if q in style.SIGMOID_GATES:
                 lo, hi, scale, ticks = 0.0, 1.0, style.SEQUENTIAL, ("0", "1")
             else:
                 b = bounds["c"] if q == "c" else bounds["h"] if q == "h" else 1.0
                 lo, hi, scale = -b, b, style.DIVERGING
                 ticks = _range_ticks(b)
-            rows.append({"name": q, "label": f"{q}_t", "palette": _palette(scale, present),
+            label = nt.usym(notation, cell, nt.shown(notation, cell, q))
+            rows.append({"name": q, "label": label, "palette": _palette(scale, present),
                          "codes": _code_rows(vals[F], lo, hi), "ticks": ticks})  # fmt: skip
         return rows
     lo, hi = decades
-    named = [("dh", "∂L/∂h_t", honest["dh"])]
+    named = [("dh", nt.ufill("∂L/∂@h@", notation, cell), honest["dh"])]
     if honest.get("dc") is not None:
-        named.append(("dc", "∂L/∂c_t", honest["dc"]))
+        named.append(("dc", nt.ufill("∂L/∂@c@", notation, cell), honest["dc"]))
     for name, label, vals in named:
         rows.append({"name": name, "label": label, "palette": _palette(style.GRADIENT, present),
                      "codes": _code_rows(vals[F], lo, hi, log=True),
@@ -480,8 +518,13 @@ def _token(trace, labels, t: int) -> str:
 
 
 def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
-                  present: bool = False, max_frames: int = style.MAX_FRAMES) -> dict:  # fmt: skip
+                  present: bool = False, max_frames: int = style.MAX_FRAMES,
+                  notation: str = "pytorch") -> dict:  # fmt: skip
     """The Step through timeline of one cell for unit k, forward or backward.
+
+    ``notation`` (:data:`figures.notation.NOTATIONS`) chooses every symbol (equations, diagram
+    labels and hovers, strips, notes, alerts); the numbers are the trace's. The GRU's diagram
+    and equations follow the trace's reset placement (``trace.gru_reset``).
 
     Returns a JSON-ready dict: the animated steps ``frames`` (every step up to
     ``max_frames``, else an even subsample that contains ``step``), the token labels, the
@@ -496,7 +539,11 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
         raise ValueError(f"mode must be 'forward' or 'backward', not {mode!r}.")
     T = trace.T
     F = np.asarray(style.frame_steps_with(T, max_frames, min(max(step, 0), T - 1)), dtype=int)
+    if notation not in nt.NOTATIONS:
+        raise ValueError(f"notation must be one of {', '.join(nt.NOTATIONS)}, not {notation!r}.")
     v = explain.unit_values(trace, unit)
+    if _reset(trace) == "before":  # r ⊙ h_{t−1}: what the reset-before GRU's U_n reads
+        v["rh"] = v["r"] * v["h_prev"]
     ext = Extremes(trace, mode == "backward")
     d = {}
     if mode == "backward":
@@ -516,18 +563,22 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
         "cell": trace.cell, "mode": mode, "unit": int(unit), "T": T, "H": trace.H,
         "nonlinearity": trace.nonlinearity, "frames": F.tolist(), "tokens": tokens,
         "tokenFill": None if norms is None else _grad_colors(norms, decades, present),
-        "diagram": _diagram(trace, TABLES[trace.cell], v, d, F, mode, decades, present),
-        "factor": _factor_note(trace, v, d, F, mode, fac),
-        "alerts": ext.alerts(trace, v, F, mode, unit),
-        "ladder": _ladder(trace, v, d, F, mode, decades, present, ext, fac),
-        "strips": _strips(trace, honest, F, mode, decades, present),
-        "legend": _legend(trace, mode, decades, present, ext),
+        "diagram": _diagram(trace, table(trace.cell, notation, _reset(trace)), v, d, F, mode,
+                            decades, present, notation),
+        "factor": _factor_note(trace, v, d, F, mode, fac, notation),
+        "alerts": ext.alerts(trace, v, F, mode, unit, notation),
+        "ladder": _ladder(trace, v, d, F, mode, decades, present, ext, fac, notation),
+        "strips": _strips(trace, honest, F, mode, decades, present, notation),
+        "legend": _legend(trace, mode, decades, present, ext, notation),
         "stepMs": style.STEP_MS, "walk": 1 if mode == "forward" else -1,
         "substeps": list(SUBSTEPS[trace.cell]), "cellName": style.CELL_NAMES[trace.cell],
+        "substepLabels": {q: nt.short(notation, trace.cell, nt.shown(notation, trace.cell, q))
+                          for q in SUBSTEPS[trace.cell]},
+        "notation": notation,
     }  # fmt: skip
 
 
-def _legend(trace, mode, decades, present, ext=None) -> list[dict]:
+def _legend(trace, mode, decades, present, ext=None, notation="pytorch") -> list[dict]:
     """The colour scales in use, as CSS gradients with their end labels (and, where a run
     overflows or vanishes, what its ends then stand for)."""
     if mode == "backward":
@@ -543,7 +594,7 @@ def _legend(trace, mode, decades, present, ext=None) -> list[dict]:
     bounds = explain.run_bounds(trace)
     title = "signed value"
     if trace.cell == "lstm":
-        title += f" (c_t on ±{bounds['c']:.2f})"
+        title += f" ({nt.usym(notation, 'lstm', 'c')} on ±{bounds['c']:.2f})"
     out = [
         {
             "title": title,

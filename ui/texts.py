@@ -89,42 +89,62 @@ SUBSTEPS = {
 }
 """The sub-steps of one timestep, in the order the guide walks them."""
 
-GUIDE = {
+GUIDE = {  # @q@: the notation's symbol of quantity q (figures.notation.ufill)
     "rnn": {
-        "all": "A vanilla RNN has no gates: every step, the old state h_{t−1} and the input x_t "
+        "all": "A vanilla RNN has no gates: every step, the old state @h_prev@ and the input @x@ "
         "are mixed by two matrices and squashed by tanh. Everything it remembers must survive "
         "that squashing again at every step.",
-        "h": "h_t = tanh(W_ih x_t + W_hh h_{t−1} + b). The state line dives through the tanh box: "
-        "backward, the gradient is multiplied by diag(1 − h_t²) W_hh at every step, which is why "
-        "it shrinks geometrically when that factor is below 1.",
+        "h": "@h@ = tanh(@RNN@). The state line dives through the tanh box: backward, the "
+        "gradient is multiplied by diag(1 − @h^2@) @U_h@ at every step, which is why it shrinks "
+        "geometrically when that factor is below 1.",
     },
     "gru": {
-        "all": "A GRU keeps one state h_t and two gates. The update gate z_t decides how much of "
-        "the old state is kept as it is; the reset gate r_t decides how much of it the new "
-        "candidate n_t may look at.",
-        "r": "Reset gate r_t = σ(…): near 0, the candidate ignores the old state (a fresh start); "
-        "near 1, it uses all of it. r multiplies W_hn h_{t−1} + b_hn inside n, as PyTorch does.",
-        "z": "Update gate z_t = σ(…): in PyTorch's convention h_t = (1 − z_t) n_t + z_t h_{t−1}, "
-        "so z_t near 1 copies the old state forward unchanged, and its gradient back.",
-        "n": "Candidate n_t = tanh(W_in x_t + b_in + r_t ⊙ (W_hn h_{t−1} + b_hn)): the new "
-        "content the cell may write, between −1 and 1.",
-        "h": "h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}: a per-unit blend of new and old. The direct "
-        "path z_t carries the gradient back without any squashing.",
+        "all": "A GRU keeps one state @h@ and two gates. The update gate @UPD@ decides how much "
+        "of the old state is kept as it is; the reset gate @r@ decides how much of it the new "
+        "candidate @n@ may look at.",
+        "r": "Reset gate @r@ = σ(…): near 0, the candidate ignores the old state (a fresh "
+        "start); near 1, it uses all of it. @RESET@",
+        "z": "@UPDATE@",
+        "n": "Candidate @n@ = @CAND@: the new content the cell may write, between −1 and 1.",
+        "h": "@h@ = @GRU_H@: a per-unit blend of new and old. The direct path @z@ carries the "
+        "gradient back without any squashing.",
     },
     "lstm": {
-        "all": "An LSTM keeps two states: the cell state c_t (the highway along the top) and the "
-        "hidden state h_t. Three sigmoid gates decide what to forget, what to write and what to "
+        "all": "An LSTM keeps two states: the cell state @c@ (the highway along the top) and the "
+        "hidden state @h@. Three sigmoid gates decide what to forget, what to write and what to "
         "show.",
-        "f": "Forget gate f_t = σ(…): the fraction of each unit of c_{t−1} that is kept. Near 1 "
+        "f": "Forget gate @f@ = σ(…): the fraction of each unit of @c_prev@ that is kept. Near 1 "
         "the memory is carried on; near 0 it is erased.",
-        "i": "Input gate i_t = σ(…): how much of the candidate g_t is written into the cell.",
-        "g": "Candidate g_t = tanh(…): the new content, between −1 and 1.",
-        "c": "c_t = f_t ⊙ c_{t−1} + i_t ⊙ g_t: the highway. No matrix and no squashing on it, so "
-        "backward the gradient is only multiplied by f_t: the constant error carousel.",
-        "o": "Output gate o_t = σ(…): how much of the memory is shown in h_t.",
-        "h": "h_t = o_t ⊙ tanh(c_t): what the rest of the network sees at this step.",
+        "i": "Input gate @i@ = σ(…): how much of the candidate @g@ is written into the cell.",
+        "g": "Candidate @g@ = tanh(…): the new content, between −1 and 1.",
+        "c": "@c@ = @f@ ⊙ @c_prev@ + @i@ ⊙ @g@: the highway. No matrix and no squashing on it, "
+        "so backward the gradient is only multiplied by @f@: the constant error carousel.",
+        "o": "Output gate @o@ = σ(…): how much of the memory is shown in @h@.",
+        "h": "@h@ = @o@ ⊙ tanh(@c@): what the rest of the network sees at this step.",
     },
 }
+GRU_RESET_GUIDE = {
+    "after": "r multiplies W_hn h_{t−1} + b_hn inside n, after the recurrent product, as "
+    "PyTorch does.",
+    "before": "@r@ multiplies @h_prev@ before the recurrent product (@U_n@ reads @r@ ⊙ "
+    "@h_prev@), as Cho et al. 2014 and deeplearning.ai do: a different model from PyTorch's.",
+}
+GRU_UPDATE_GUIDE = {
+    "pytorch": "Update gate z_t = σ(…): in PyTorch's convention h_t = (1 − z_t) n_t + "
+    "z_t h_{t−1}, so z_t near 1 copies the old state forward unchanged, and its gradient back.",
+    "dlai": "Update gate Γu = σ(…): the course writes c⟨t⟩ = Γu ⊙ c̃⟨t⟩ + (1 − Γu) ⊙ c⟨t−1⟩, "
+    "so Γu weighs the candidate and Γu near 0 copies the old state forward unchanged, and its "
+    "gradient back. Γu is 1 − z of PyTorch's parameters (W_u = −W_z, b_u = −b_z): the numbers "
+    "shown for Γu are 1 − z.",
+    "cho": "Update gate z_t = σ(…): Cho et al. 2014 write h_t = z_t ⊙ h_{t−1} + "
+    "(1 − z_t) ⊙ h̃_t, so z_t near 1 copies the old state forward unchanged, and its gradient "
+    "back. colah's post names the gate the other way round (his z_t is this 1 − z_t).",
+}
+RNN_SUM = {
+    "pytorch": "W_ih @x@ + W_hh @h_prev@ + b", "dlai": "W_aa @h_prev@ + W_ax @x@ + b_a",
+    "cho": "W·[@h_prev@, @x@] + b",
+}  # fmt: skip
+"""Every guide names quantities as ``@q@`` tokens, filled in the chosen notation."""
 
 _BACKWARD = (
     "Backward, the gradient of a loss on the last hidden state (L = Σ h_T) walks from the last "
@@ -143,22 +163,42 @@ GUIDE_BACKWARD = {
 number is a bound, the gated paths' factors are exact)."""
 
 RNN_RELU_GUIDE = (
-    "A vanilla RNN has no gates: every step, the old state h_{t−1} and the input x_t are mixed "
+    "A vanilla RNN has no gates: every step, the old state @h_prev@ and the input @x@ are mixed "
     "by two matrices and passed through ReLU, which keeps positive values as they are and sets "
     "the rest to 0. Nothing bounds the state: with recurrent weights above 1 it can grow "
-    "without limit (explode); backward, only the units with a_t > 0 pass the gradient on."
+    "without limit (explode); backward, only the units with @a@ > 0 pass the gradient on."
 )
 
 
 RNN_RELU_STEP = (
-    "h_t = relu(W_ih x_t + W_hh h_{t−1} + b). The state line dives through the relu box: "
-    "backward, the gradient is multiplied by diag([a_t > 0]) W_hh at every step, so it must "
-    "shrink when that factor's norm is below 1, and can grow (explode) when it is above 1."
+    "@h@ = relu(@RNN@). The state line dives through the relu box: backward, the gradient is "
+    "multiplied by diag([@a@ > 0]) @U_h@ at every step, so it must shrink when that factor's "
+    "norm is below 1, and can grow (explode) when it is above 1."
 )
 
 
-def substep_guides(cell: str, nonlinearity: str = "tanh") -> dict[str, str]:
-    """What each sub-step of the cell does (the timeline shows the one in focus)."""
+def substep_guides(cell: str, nonlinearity: str = "tanh", notation: str = "pytorch",
+                   reset: str | None = None) -> dict[str, str]:  # fmt: skip
+    """What each sub-step of the cell does (the timeline shows the one in focus), in the
+    notation's symbols. ``reset``: where the GRU's reset gate acts (default: the notation's
+    model, :data:`figures.notation.GRU_RESET`)."""
+    from figures import notation as nt
+
+    reset = reset or nt.GRU_RESET[notation]
     if cell == "rnn" and nonlinearity == "relu":
-        return {"all": RNN_RELU_GUIDE, "h": RNN_RELU_STEP}
-    return dict(GUIDE[cell])
+        guides = {"all": RNN_RELU_GUIDE, "h": RNN_RELU_STEP}
+    else:
+        guides = dict(GUIDE[cell])
+    parts = {
+        "@RNN@": RNN_SUM[notation], "@RESET@": GRU_RESET_GUIDE[reset],
+        "@UPDATE@": GRU_UPDATE_GUIDE[notation],
+        "@UPD@": nt.usym(notation, "gru", nt.shown(notation, "gru", "z")),
+        "@CAND@": nt.gate_formula(notation, "gru", "n", reset).split(" = ", 1)[1],
+        "@GRU_H@": nt.plain(nt.GRU_H[notation][0]),
+    }  # fmt: skip
+    out = {}
+    for k, text in guides.items():
+        for token, part in parts.items():
+            text = text.replace(token, part)
+        out[k] = nt.ufill(text, notation, cell)
+    return out

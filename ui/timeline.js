@@ -130,8 +130,9 @@ class Timeline {
     this.dotsBox = dots;
     this.dots = [];
     for (const name of ["all", ...d.substeps]) {
-      const b = this.button(dots, "gs-dot", name === "all" ? "Show every sub-step" : `Focus on ${name}`,
-        name === "all" ? "all" : name, () => this.setFocus(name));
+      const shown = (d.substepLabels || {})[name] || name;  // the notation's symbol
+      const b = this.button(dots, "gs-dot", name === "all" ? "Show every sub-step" : `Focus on ${shown}`,
+        name === "all" ? "all" : shown, () => this.setFocus(name));
       b.dataset.name = name;
       this.dots.push(b);
     }
@@ -197,7 +198,7 @@ class Timeline {
           rec.maxw = w - 12;
         } else {
           const head = svg("text", { x, y: Y(y) - h * 0.22, class: "gs-box-label" }, g);
-          setSymbol(head, e.sym ? `${e.sym}_t · ${e.label}` : e.label);
+          setSymbol(head, e.sym ? `${e.sym} · ${e.label}` : e.label);
           fitText(head, w - 10);
           rec.head = head;
           rec.text = svg("text", { x, y: Y(y) + h * 0.22, class: "gs-value" }, g);

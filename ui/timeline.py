@@ -17,6 +17,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from figures import notation as nt
 from figures import style, timeline
 
 from . import compute, keys, session, texts
@@ -45,16 +46,27 @@ CAPTION = {
     "follows its magnitude. Hover an element for its formula. ▶ Play, ◀ ▶, the slider, the "
     "token chips and the keyboard (← → step, Space plays) move everything together.",
     "backward": "How to read this: the colours are gradient magnitudes |∂L/∂·| on a log scale "
-    "fitted to this run, for a loss L = Σ h_T on the last step; the walk runs from the last step "
-    "to the first. The number written on the state path is the factor the gradient is "
+    "fitted to this run, for a loss L = Σ @h_last@ on the last step; the walk runs from the last "
+    "step to the first. The number written on the state path is the factor the gradient is "
     "multiplied by at each step on its way back (for the RNN, a bound on it).",
 }
-CAPTION_EXTRA = {
-    ("backward", "gru"): " The line into × z_t carries only the direct path's share "
-    "∂L/∂h_t z_t; its note gives that share and the total ∂L/∂h_{t−1} beside it.",
-    ("backward", "lstm"): " The highway into × f_t and the c_{t−1} pill carry only the "
-    "highway's share ∂L/∂c_t f_t of ∂L/∂c_{t−1} (the rest arrives at step t − 1 through "
-    "h_{t−1}); its note gives that share and the total beside it.",
+CAPTION_EXTRA = {  # @q@: the notation's symbol of q (figures.notation)
+    ("backward", "gru"): " The line into × @z@ carries only the direct path's share "
+    "∂L/∂@h@ @z@; its note gives that share and the total ∂L/∂@h_prev@ beside it.",
+    ("backward", "lstm"): " The highway into × @f@ and the @c_prev@ pill carry only the "
+    "highway's share ∂L/∂@c@ @f@ of ∂L/∂@c_prev@ (the rest arrives at step t − 1 through "
+    "@h_prev@); its note gives that share and the total beside it.",
+}
+NOTATION_CAPTION = {
+    "dlai": " Symbols: deeplearning.ai's (a⟨t⟩ the hidden state, Γ the gates).",
+    "cho": " Symbols: Cho et al. 2014's and colah's.",
+}
+NOTATION_GRU_CAPTION = {
+    "dlai": " This GRU is the course's model: Γr resets c⟨t−1⟩ before the product, and "
+    "Γu = 1 − z weighs the candidate (its box and numbers are 1 − z).",
+    "cho": " This GRU is Cho 2014's model: r_t resets h_{t−1} before the product, and z_t keeps "
+    "the old state as in Cho 2014 (colah's post names the update gate the other way round: "
+    "his z_t is this 1 − z_t).",
 }
 EXTREMES_NOTE = (
     " Where a number leaves float64's range the box above the equations says so at that step: "
@@ -63,10 +75,13 @@ EXTREMES_NOTE = (
 )
 
 
-def caption(mode: str, cell: str, alerts) -> str:
-    """The how-to-read line for this direction and cell; the symbols for overflow and underflow
-    are explained when the run has any."""
-    text = CAPTION[mode] + CAPTION_EXTRA.get((mode, cell), "")
+def caption(mode: str, cell: str, alerts, notation: str = "pytorch") -> str:
+    """The how-to-read line for this direction and cell in the notation's symbols; the symbols
+    for overflow and underflow are explained when the run has any."""
+    text = nt.ufill(CAPTION[mode] + CAPTION_EXTRA.get((mode, cell), ""), notation, cell)
+    text += NOTATION_CAPTION.get(notation, "")
+    if cell == "gru":
+        text += NOTATION_GRU_CAPTION.get(notation, "")
     extreme = any("10¹⁰⁰" in a or "10⁻³⁰⁰" in a for a in alerts or ())
     return text + (EXTREMES_NOTE if extreme else "")
 
@@ -102,10 +117,18 @@ def start_walk(lesson: Lesson, T: int) -> Lesson:
 
 
 @st.cache_data(max_entries=64, ttl=900, show_spinner=False)
-def _data(key: Lesson, csv: bytes | None, unit: int, mode: str, anchor: int, present: bool):
+def _data(key: Lesson, csv: bytes | None, unit: int, mode: str, anchor: int, present: bool,
+          notation: str = "pytorch"):  # fmt: skip
     run = compute.run(key, key.cell, csv)
     return timeline.timeline_data(
-        run.trace, run.grads, run.labels, unit=unit, mode=mode, step=anchor, present=present
+        run.trace,
+        run.grads,
+        run.labels,
+        unit=unit,
+        mode=mode,
+        step=anchor,
+        present=present,
+        notation=notation,
     )
 
 
@@ -126,18 +149,19 @@ def show(lesson: Lesson, run) -> None:
     step = min(max(int(lesson.step), 0), T - 1)
     unit = min(max(int(lesson.unit), 0), run.trace.H - 1)
     key = compute.model_key(lesson, lesson.cell)
-    data = dict(_data(key, csv_upload(), unit, lesson.mode, _anchor(T, step), lesson.present))
-    ident = repr((key, unit, lesson.mode, lesson.present, tuple(data["frames"])))
+    data = dict(_data(key, csv_upload(), unit, lesson.mode, _anchor(T, step), lesson.present,
+                      lesson.notation))  # fmt: skip
+    ident = repr((key, unit, lesson.mode, lesson.present, lesson.notation, tuple(data["frames"])))
     digest = hashlib.sha1(ident.encode()).hexdigest()
     data.update(
         key=digest[:16],  # the run the browser holds: a new one rebuilds the timeline
         uid=digest[:8],  # unique SVG ids (arrow markers) per timeline
         step=step, present=lesson.present,
-        caption=caption(lesson.mode, lesson.cell, data.get("alerts")),
+        caption=caption(lesson.mode, lesson.cell, data.get("alerts"), lesson.notation),
         stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
-        guides=texts.substep_guides(lesson.cell, run.trace.nonlinearity),
+        guides=texts.substep_guides(lesson.cell, run.trace.nonlinearity, lesson.notation),
     )  # fmt: skip
     st.html(PAGE_CSS)
     _COMPONENT(
