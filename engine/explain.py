@@ -111,13 +111,19 @@ def unit_values(trace, unit: int) -> dict[str, np.ndarray]:
             uh = h_prev @ p["weight_hh"][row]
             if trace.cell == "gru" and q == "n":
                 r = out["r"]
+                out["hn"] = aux[:, row].copy()  # the engine's recurrent record of n
+                if trace.gru_reset == "before":  # W_hn (r ⊙ h_{t-1}): r resets h_{t-1} first
+                    uh = (trace.gates["r"] * h_prev) @ p["weight_hh"][row]
                 out.update(
                     wx_n=wx, b_in=np.full(trace.T, p["bias_ih"][row]), uh_n=uh,
                     b_hn=np.full(trace.T, p["bias_hh"][row]),
                 )  # fmt: skip
-                out["hn"] = aux[:, row].copy()  # U_n h_{t-1} + b_hn, gated by r
-                out["rhn"] = r * out["hn"]
-                out["a_n"] = wx + p["bias_ih"][row] + out["rhn"]
+                if trace.gru_reset == "before":
+                    out["rh"] = r * out["h_prev"]  # what W_hn reads
+                    out["a_n"] = wx + p["bias_ih"][row] + out["hn"]
+                else:
+                    out["rhn"] = r * out["hn"]  # U_n h_{t-1} + b_hn, gated by r
+                    out["a_n"] = wx + p["bias_ih"][row] + out["rhn"]
             else:
                 out[f"wx_{q}"], out[f"uh_{q}"] = wx, uh
                 out[f"b_{q}"] = np.full(trace.T, p["bias_ih"][row] + p["bias_hh"][row])
@@ -149,7 +155,7 @@ def _local_gradients(trace, grads, rows):
     gradient dgi and the local derivatives, each with the steps on axis 0.
     """
     cell, T, H = trace.cell, trace.T, trace.H
-    _, local, core_backward = CORES[cell]
+    _, local, core_backward = CORES[trace.kernel]
     lstm = cell == "lstm"
     h_prev = _previous(trace.h, trace.h0)[rows]
     c_prev = _previous(trace.c, trace.c0)[rows] if lstm else None
@@ -167,7 +173,7 @@ def _local_gradients(trace, grads, rows):
     for g in (dh_prev, dc_prev):
         if g is not None:
             _clip_gradient(g)  # as BPTT does: an explosion stays finite
-    return dh, dh_prev, dc_prev, dgh, dc_total, input_gradient(cell, dh, dgh, loc), loc
+    return dh, dh_prev, dc_prev, dgh, dc_total, input_gradient(trace.kernel, dh, dgh, loc), loc
 
 
 def cell_gradients(trace, grads, steps=None) -> dict[str, np.ndarray]:
@@ -191,7 +197,8 @@ def cell_gradients(trace, grads, steps=None) -> dict[str, np.ndarray]:
         h_{t-1}); pre-activation gradients ``da_q`` for every gate q (rnn: ``da_h``). lstm adds
         ``dc`` (total dL/dc_t), ``dc_next`` (dL/dc_{t+1} f_{t+1}), ``dc_h`` (dL/dh_t o_t
         (1 − tanh² c_t)), ``dc_prev`` (dL/dc_t f_t) and ``dtanh_c`` (dL/dh_t o_t); gru adds
-        ``dh_z`` (dL/dh_t z_t, the direct path) and ``dgh_n`` (r ⊙ da_n).
+        ``dh_z`` (dL/dh_t z_t, the direct path) and ``dgh_n`` (r ⊙ da_n; da_n itself for
+        ``gru_reset="before"``, whose W_hn reads r ⊙ h_{t-1}).
 
     Notes
     -----
@@ -218,7 +225,7 @@ def cell_gradients(trace, grads, steps=None) -> dict[str, np.ndarray]:
             )  # fmt: skip
         elif cell == "gru":
             out["da_n"] = dgi[:, 2 * H :]  # r multiplies only the recurrent part of a_n
-            out["dgh_n"] = dgh[:, 2 * H :]  # r ⊙ da_n
+            out["dgh_n"] = dgh[:, 2 * H :]  # r ⊙ da_n (reset before the product: da_n)
             out["dh_z"] = dh * loc[2]  # z: the direct path
         out["dh"] = dh
         out["dh_prev"] = dh_prev
@@ -315,13 +322,16 @@ def run_bounds(trace) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def step_source(cell: str, direction: str) -> str:
+def step_source(cell: str, direction: str, gru_reset: str = "after") -> str:
     """The source code of the readable public step function, for a "Show the code" panel.
 
     Parameters
     ----------
     cell : {"rnn", "gru", "lstm"}
     direction : {"forward", "backward"}
+    gru_reset : {"after", "before"}
+        The GRU's reset placement: ``"before"`` shows
+        ``engine.cells.gru_reset_before_step_<direction>``.
 
     Returns
     -------
@@ -332,7 +342,8 @@ def step_source(cell: str, direction: str) -> str:
         raise InputError(f"Unknown cell {cell!r}: choose one of {', '.join(STEP_CELLS)}.")
     if direction not in DIRECTIONS:
         raise InputError(f"direction must be 'forward' or 'backward', not {direction!r}.")
-    return inspect.getsource(getattr(cells, f"{cell}_step_{direction}"))
+    name = "gru_reset_before" if cell == "gru" and gru_reset == "before" else cell
+    return inspect.getsource(getattr(cells, f"{name}_step_{direction}"))
 
 
 def _readable_step(trace, t):
@@ -343,6 +354,8 @@ def _readable_step(trace, t):
     if trace.cell == "lstm":
         c_prev = (trace.c0 if t == 0 else trace.c[t - 1])[None]
         h, _, _ = cells.lstm_step_forward(x, h_prev, c_prev, **p)
+    elif trace.cell == "gru" and trace.gru_reset == "before":
+        h, _ = cells.gru_reset_before_step_forward(x, h_prev, **p)
     elif trace.cell == "gru":
         h, _ = cells.gru_step_forward(x, h_prev, **p)
     else:
@@ -357,6 +370,7 @@ def _loss_from(trace, seed, t, h_t):
         rest = forward(
             trace.cell, trace.params, trace.xs[t + 1 :], h0=h_t,
             c0=None if trace.c is None else trace.c[t], nonlinearity=trace.nonlinearity,
+            gru_reset=trace.gru_reset,
         )  # fmt: skip
         loss += float(np.sum(seed[t + 1 :] * rest.h))
     return loss
@@ -489,6 +503,7 @@ def check_forward(trace, step: int, unit: int) -> dict[str, dict[str, float]]:
         rnn:  h = act(W_ih x + b_ih + W_hh h_prev + b_hh)      act = tanh, or relu capped at 1e100
         gru:  r, z = σ(..), n = tanh(W_in x + b_in + r (W_hn h_prev + b_hn)),
               h = (1 - z) n + z h_prev
+              (gru_reset="before": n = tanh(W_in x + b_in + W_hn (r ⊙ h_prev) + b_hn))
         lstm: i, f, o = σ(..), g = tanh(..), c = f c_prev + i g, h = o tanh(c)
     """
     _check(trace, unit, step)
@@ -508,6 +523,9 @@ def check_forward(trace, step: int, unit: int) -> dict[str, dict[str, float]]:
         if q == "h":  # the RNN
             a = wx + uh
             new["h"] = math.tanh(a) if trace.nonlinearity == "tanh" else min(max(a, 0.0), 1e100)
+        elif q == "n" and trace.gru_reset == "before":  # W_hn (r ⊙ h_prev) + b_hn
+            rh = [float(r) * float(h) for r, h in zip(trace.gates["r"][t], h_prev, strict=True)]
+            new["n"] = math.tanh(wx + part(p["weight_hh"], p["bias_hh"], row, rh))
         elif q == "n":
             new["n"] = math.tanh(wx + new["r"] * uh)
         elif q == "g":
@@ -637,7 +655,8 @@ def _final_states(trace, t, wrt, starts):
         h0 = np.broadcast_to(_previous(trace.h, trace.h0)[t], (B, trace.H))
         c0 = np.broadcast_to(_previous(trace.c, trace.c0)[t], (B, trace.H)) if lstm else None
     xs = np.broadcast_to(xs, (B, *xs.shape[-2:])) if xs.ndim == 2 else xs
-    rest = forward(trace.cell, trace.params, xs, h0=h0, c0=c0, nonlinearity=trace.nonlinearity)
+    rest = forward(trace.cell, trace.params, xs, h0=h0, c0=c0, nonlinearity=trace.nonlinearity,
+                   gru_reset=trace.gru_reset)  # fmt: skip
     return rest.h[:, -1]
 
 

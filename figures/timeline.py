@@ -542,8 +542,6 @@ def timeline_data(trace, grads, labels, *, unit: int, mode: str, step: int,
     if notation not in nt.NOTATIONS:
         raise ValueError(f"notation must be one of {', '.join(nt.NOTATIONS)}, not {notation!r}.")
     v = explain.unit_values(trace, unit)
-    if _reset(trace) == "before":  # r ⊙ h_{t−1}: what the reset-before GRU's U_n reads
-        v["rh"] = v["r"] * v["h_prev"]
     ext = Extremes(trace, mode == "backward")
     d = {}
     if mode == "backward":

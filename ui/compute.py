@@ -18,6 +18,7 @@ import engine
 from engine import inputs, tasks, theory
 from engine.cells import STATE_LIMIT
 from engine.inputs import Sequence
+from figures.notation import GRU_RESET
 
 from .state import DEFAULT, Lesson
 
@@ -60,6 +61,7 @@ def input_key(lesson: Lesson) -> Lesson:
         lesson,
         cell="lstm", H=16, init="uniform", scale=1.0, forget_bias=1.0, update_bias=0.0,
         activation="tanh", measure="x", step=0, unit=0, mode="forward", present=False,
+        notation="pytorch",
         label_column=lesson.label_column if lesson.source == "csv" else "auto",
         text=lesson.text if lesson.source == "text" else "",
         numbers=lesson.numbers if lesson.source == "numbers" else "",
@@ -67,7 +69,10 @@ def input_key(lesson: Lesson) -> Lesson:
 
 
 def model_key(lesson: Lesson, cell: str) -> Lesson:
-    """The lesson reduced to what one cell's run depends on (a smaller cache key space)."""
+    """The lesson reduced to what one cell's run depends on (a smaller cache key space). The
+    notation is kept for the GRU only: deeplearning.ai's and Cho 2014's GRU is a different model
+    (the reset gate before the recurrent product); trained cells keep the model they were
+    trained as."""
     if lesson.trained:
         return dataclasses.replace(input_key(lesson), cell=cell)
     return dataclasses.replace(
@@ -76,7 +81,14 @@ def model_key(lesson: Lesson, cell: str) -> Lesson:
         forget_bias=lesson.forget_bias if cell == "lstm" else 1.0,
         update_bias=lesson.update_bias if cell == "gru" else 0.0,
         activation=lesson.activation if cell == "rnn" else "tanh",
+        notation=lesson.notation if cell == "gru" else "pytorch",
     )  # fmt: skip
+
+
+def gru_reset(key: Lesson) -> str:
+    """Where the run's GRU applies its reset gate: the notation's model (trained cells and the
+    other cells: ``"after"``, PyTorch's)."""
+    return GRU_RESET[key.notation] if key.cell == "gru" and not key.trained else "after"
 
 
 def _task_sequence(spec) -> Sequence:
@@ -155,7 +167,8 @@ def _run(key: Lesson, csv_text: str | None) -> Run:
         trace = engine.forward(key.cell, params, seq.values, nonlinearity=spec.activation)
     else:
         params = params_for(key, key.cell, seq.D)
-        trace = engine.forward(key.cell, params, seq.values, nonlinearity=key.activation)
+        trace = engine.forward(key.cell, params, seq.values, nonlinearity=key.activation,
+                               gru_reset=gru_reset(key))  # fmt: skip
     grads = engine.backward(trace, theory.last_step_seed(trace))
     return Run(key.cell, trace, grads, seq.labels)
 

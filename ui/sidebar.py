@@ -167,7 +167,8 @@ def cell_panel(*, choose_cell: bool) -> None:
         "notation", sb.selectbox, "Notation", state.NOTATIONS,
         format_func=state.NOTATION_LABELS.get, help=HELP["notation"],
     )  # fmt: skip
-    if notation != "pytorch" and (not choose_cell or session.value("cell") == "gru"):
+    gru_shown = not choose_cell or session.value("cell") == "gru"
+    if notation != "pytorch" and gru_shown and not session.value("trained"):
         sb.caption(NOTATION_GRU_NOTE.format(name=state.NOTATION_LABELS[notation]))
     session.bind(
         "H", sb.slider, "Hidden units H", 1, state.MAX_H, help=HELP["H"],

@@ -75,12 +75,13 @@ EXTREMES_NOTE = (
 )
 
 
-def caption(mode: str, cell: str, alerts, notation: str = "pytorch") -> str:
-    """The how-to-read line for this direction and cell in the notation's symbols; the symbols
+def caption(mode: str, cell: str, alerts, notation: str = "pytorch", reset: str = "after") -> str:
+    """The how-to-read line for this direction and cell in the notation's symbols (and, for a
+    GRU run as the notation's own model, ``reset`` ``"before"``, which model it is); the symbols
     for overflow and underflow are explained when the run has any."""
     text = nt.ufill(CAPTION[mode] + CAPTION_EXTRA.get((mode, cell), ""), notation, cell)
     text += NOTATION_CAPTION.get(notation, "")
-    if cell == "gru":
+    if cell == "gru" and reset == nt.GRU_RESET[notation]:
         text += NOTATION_GRU_CAPTION.get(notation, "")
     extreme = any("10¹⁰⁰" in a or "10⁻³⁰⁰" in a for a in alerts or ())
     return text + (EXTREMES_NOTE if extreme else "")
@@ -157,11 +158,13 @@ def show(lesson: Lesson, run) -> None:
         key=digest[:16],  # the run the browser holds: a new one rebuilds the timeline
         uid=digest[:8],  # unique SVG ids (arrow markers) per timeline
         step=step, present=lesson.present,
-        caption=caption(lesson.mode, lesson.cell, data.get("alerts"), lesson.notation),
+        caption=caption(lesson.mode, lesson.cell, data.get("alerts"), lesson.notation,
+                        compute.gru_reset(key)),
         stepMs=PRESENT_STEP_MS if lesson.present else data["stepMs"],
         ladderTitle=f"Equations for unit k = {unit} ({lesson.mode})",
         stripsTitle="Every unit at this step (unit k outlined)",
-        guides=texts.substep_guides(lesson.cell, run.trace.nonlinearity, lesson.notation),
+        guides=texts.substep_guides(lesson.cell, run.trace.nonlinearity, lesson.notation,
+                                    compute.gru_reset(key)),
     )  # fmt: skip
     st.html(PAGE_CSS)
     _COMPONENT(
