@@ -5,17 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Mapping
 
 import numpy as np
 
 from .sequence import Grads, Trace
 
 
-def columns(trace: Trace, grads: Grads | None = None) -> dict[str, np.ndarray]:
+def columns(trace: Trace, grads: Grads | None = None,
+            notation: Mapping[str, str] | None = None) -> dict[str, np.ndarray]:  # fmt: skip
     """Named (T, n) blocks of every per-timestep quantity, in a stable order.
 
     Inputs ``x``, hidden states ``h``, cell states ``c`` (lstm), every gate, and with ``grads``
     the total ``dL/dh``, ``dL/dc`` (lstm) and ``dL/dx``. Single (unbatched) traces only.
+    ``notation`` maps these names to the column names of a textbook's notation (e.g.
+    ``{"h": "a", "dL/dh": "dL/da"}``, from ``figures.notation.export_names``); names it does not
+    map are kept, the numbers are never changed. Two quantities may not share a name.
     """
     if trace.batched:
         raise ValueError("export one sequence at a time")
@@ -28,12 +33,19 @@ def columns(trace: Trace, grads: Grads | None = None) -> dict[str, np.ndarray]:
         if grads.c is not None:
             out["dL/dc"] = grads.c
         out["dL/dx"] = grads.x
+    if notation:
+        renamed = {notation.get(k, k): v for k, v in out.items()}
+        if len(renamed) != len(out):
+            raise ValueError(f"the column names {dict(notation)} give two quantities one name")
+        out = renamed
     return out
 
 
-def to_csv(trace: Trace, grads: Grads | None = None, labels=None) -> str:
-    """One row per timestep: ``t``, ``token``, then ``<quantity>[<unit>]`` columns."""
-    blocks = columns(trace, grads)
+def to_csv(trace: Trace, grads: Grads | None = None, labels=None,
+           notation: Mapping[str, str] | None = None) -> str:  # fmt: skip
+    """One row per timestep: ``t``, ``token``, then ``<quantity>[<unit>]`` columns (named in
+    ``notation``'s symbols, see :func:`columns`)."""
+    blocks = columns(trace, grads, notation)
     header = ["t", "token"] + [
         f"{name}[{k}]" for name, a in blocks.items() for k in range(a.shape[1])
     ]
@@ -47,9 +59,11 @@ def to_csv(trace: Trace, grads: Grads | None = None, labels=None) -> str:
     return buf.getvalue()
 
 
-def to_json(trace: Trace, grads: Grads | None = None, labels=None, settings=None) -> str:
+def to_json(trace: Trace, grads: Grads | None = None, labels=None, settings=None,
+            notation: Mapping[str, str] | None = None) -> str:  # fmt: skip
     """A JSON document: the settings, the token labels, the parameters and every quantity as
-    a list of T rows (exact float64 round trip)."""
+    a list of T rows (exact float64 round trip), the quantities named in ``notation``'s
+    symbols (see :func:`columns`)."""
     doc = {
         "cell": trace.cell,
         "nonlinearity": trace.nonlinearity,
@@ -59,7 +73,7 @@ def to_json(trace: Trace, grads: Grads | None = None, labels=None, settings=None
         "settings": settings or {},
         "labels": list(labels) if labels is not None else None,
         "params": {k: v.tolist() for k, v in trace.params.items()},
-        "quantities": {k: v.tolist() for k, v in columns(trace, grads).items()},
+        "quantities": {k: v.tolist() for k, v in columns(trace, grads, notation).items()},
     }
     return json.dumps(doc, allow_nan=False)
 

@@ -200,7 +200,7 @@ def short(notation: str, cell: str, quantity: str) -> str:
 
 
 __all__ = ["GRU_RESET", "LABELS", "NOTATIONS", "SYMBOLS", "fill", "plain", "symbol", "ufill",
-           "usym", "short", "shown"]  # fmt: skip
+           "usym", "short", "shown", "export_names"]  # fmt: skip
 
 
 GRU_N = {
@@ -219,6 +219,34 @@ GRU_H = {
     "cho": (r"@z@ \odot @h_prev@ + @omz@ \odot @n@", "old"),
 }
 """h_t per notation and which term is written first (the candidate's or the old state's)."""
+
+
+ASCII = {  # export column names (ASCII, for spreadsheets); the numbers are the quantity's own
+    "pytorch": {},
+    "dlai": {
+        "lstm": {"h": "a", "c": "c", "i": "Gamma_u", "f": "Gamma_f", "g": "c_tilde",
+                 "o": "Gamma_o"},
+        "gru": {"h": "c", "r": "Gamma_r", "z": "1-Gamma_u", "n": "c_tilde"},
+        "rnn": {"h": "a"},
+    },
+    "cho": {
+        "lstm": {"c": "C", "g": "C_tilde"},
+        "gru": {"n": "h_tilde"},
+        "rnn": {},
+    },
+}  # fmt: skip
+"""notation → cell → quantity → its column name where it differs from PyTorch's. The GRU's z
+column of deeplearning.ai is named 1-Gamma_u: it holds z."""
+
+
+def export_names(notation: str, cell: str) -> dict[str, str]:
+    """The column names of :func:`engine.export.columns` in a notation: ``{"h": "a", "dL/dh":
+    "dL/da", ...}`` (empty for PyTorch's)."""
+    names = dict(ASCII[notation].get(cell, {}))
+    for q in ("h", "c"):
+        if q in names:
+            names[f"dL/d{q}"] = f"dL/d{names[q]}"
+    return names
 
 
 def shown(notation: str, cell: str, gate: str) -> str:

@@ -258,3 +258,47 @@ def test_every_notation_payload_builds_for_every_cell(notation):
             d = payload(cell, notation, mode, reset=reset)
             assert d["notation"] == notation
             assert set(d["substepLabels"]) == set(d["substeps"])
+
+
+# --------------------------------------------------------------------------------------------
+# Exports: the column names follow the notation, the numbers do not change
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+def test_export_column_names_follow_the_notation(notation, cell):
+    import json
+
+    from engine import export
+
+    trace, grads = run(cell)
+    names = nt.export_names(notation, cell)
+    base = export.columns(trace, grads)
+    named = export.columns(trace, grads, names)
+    assert list(named) == [names.get(k, k) for k in base]
+    for (k, a), b in zip(base.items(), named.values(), strict=True):
+        assert a is b, k  # the very same numbers
+    header = export.to_csv(trace, grads, notation=names).splitlines()[0].split(",")
+    rows = export.to_csv(trace, grads, notation=names).splitlines()[1:]
+    assert rows == export.to_csv(trace, grads).splitlines()[1:]
+    assert all(h.isascii() for h in header)
+    doc = json.loads(export.to_json(trace, grads, notation=names))
+    assert list(doc["quantities"]) == list(named)
+    assert export.to_csv(trace, grads, notation=None) == export.to_csv(trace, grads)
+    if notation == "dlai":
+        expected = {"lstm": "a[0]", "gru": "c[0]", "rnn": "a[0]"}[cell]
+        assert expected in header and "h[0]" not in header
+        assert ("dL/da[0]" if cell != "gru" else "dL/dc[0]") in header
+    if (notation, cell) == ("dlai", "gru"):  # it holds z, so it is named 1 − Γu
+        assert "1-Gamma_u[0]" in header and "z[0]" not in header
+    if (notation, cell) == ("cho", "lstm"):
+        assert "C[0]" in header and "C_tilde[0]" in header
+
+
+def test_export_refuses_two_quantities_with_one_name():
+    from engine import export
+
+    trace, grads = run("lstm")
+    with pytest.raises(ValueError, match="one name"):
+        export.columns(trace, grads, {"h": "c"})
