@@ -302,3 +302,53 @@ def test_export_refuses_two_quantities_with_one_name():
     trace, grads = run("lstm")
     with pytest.raises(ValueError, match="one name"):
         export.columns(trace, grads, {"h": "c"})
+
+
+# --------------------------------------------------------------------------------------------
+# The app: the sidebar choice, the link
+# --------------------------------------------------------------------------------------------
+
+
+def _ladder_lhs(data) -> list:
+    return [ln["lhs"] for ln in data["ladder"]]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_sidebar_notation_changes_the_symbols_and_the_link(cell):
+    from test_pages import STEP, assert_clean, open_page, timeline
+
+    at = open_page(STEP, {"cell": cell, "T": "8", "H": "4"})
+    assert_clean(at)
+    before = timeline(at)
+    assert "notation" not in at.query_params  # PyTorch: the default, left out of the link
+    for notation in ("dlai", "cho"):
+        at.selectbox(key="w_notation").set_value(notation).run()
+        assert_clean(at)
+        after = timeline(at)
+        assert at.query_params["notation"] == [notation] or at.query_params["notation"] == notation
+        assert after["notation"] == notation
+        assert symbols(after) != symbols(before)
+        note = [c.value for c in at.sidebar.get("caption") if "different model" in c.value]
+        if cell == "gru":  # the sidebar says the GRU is another model, and its numbers differ
+            assert note and nt.LABELS[notation] in note[0]
+            assert numbers(after) != numbers(before)
+        else:  # the LSTM's and the RNN's numbers are PyTorch's, exactly
+            assert not note
+            assert numbers(after) == numbers(before)
+
+
+def test_a_link_with_a_notation_opens_in_it():
+    from test_pages import STEP, assert_clean, open_page, timeline
+
+    at = open_page(STEP, {"cell": "gru", "notation": "dlai", "T": "6", "H": "3"})
+    assert_clean(at)
+    assert at.selectbox(key="w_notation").value == "dlai"
+    d = timeline(at)
+    assert d["notation"] == "dlai" and d["substepLabels"]["z"] == "Γu"
+    ids = [e["id"] for e in d["diagram"]["elements"]]
+    # the diagram draws deeplearning.ai's model: r on c⟨t−1⟩ before the matrix
+    mul_r, mat = (d["diagram"]["elements"][ids.index(k)] for k in ("mul_r", "mat_n"))
+    assert mat["at"][0] > mul_r["at"][0]
+    bad = open_page(STEP, {"notation": "klingon", "T": "6"})
+    assert_clean(bad)
+    assert bad.selectbox(key="w_notation").value == "pytorch"
