@@ -352,3 +352,14 @@ def test_a_link_with_a_notation_opens_in_it():
     bad = open_page(STEP, {"notation": "klingon", "T": "6"})
     assert_clean(bad)
     assert bad.selectbox(key="w_notation").value == "pytorch"
+
+
+def test_backward_guides_follow_the_notation():
+    from ui import texts
+
+    assert "‖diag(act′) W_hh‖₂" in texts.GUIDE_BACKWARD["rnn"]  # PyTorch's, as before
+    assert "multiplied by z_t" in texts.GUIDE_BACKWARD["gru"]
+    assert "W_aa" in texts.backward_guide("rnn", "dlai")
+    assert "multiplied by (1 − Γu)" in texts.backward_guide("gru", "dlai")
+    assert "multiplied by Γf" in texts.backward_guide("lstm", "dlai")
+    assert "C_{t−1}" in texts.backward_guide("lstm", "cho")

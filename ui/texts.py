@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 APP_TITLE = "gatescope"
 PITCH = (
     "gatescope runs a vanilla RNN, a GRU and an LSTM on your own sequence and shows, step by "
@@ -147,18 +149,29 @@ RNN_SUM = {
 """Every guide names quantities as ``@q@`` tokens, filled in the chosen notation."""
 
 _BACKWARD = (
-    "Backward, the gradient of a loss on the last hidden state (L = Σ h_T) walks from the last "
-    "step to the first. **What to notice:** "
+    "Backward, the gradient of a loss on the last hidden state (L = Σ @h_last@) walks from the "
+    "last step to the first. **What to notice:** "
 )
-GUIDE_BACKWARD = {
-    "rnn": _BACKWARD + "the number written on the state path, ‖diag(act′) W_hh‖₂, bounds what "
+BACKWARD_TEMPLATES = {  # @q@: the notation's symbol of q (figures.notation.ufill)
+    "rnn": _BACKWARD + "the number written on the state path, ‖diag(act′) @U_h@‖₂, bounds what "
     "the gradient's norm is multiplied by at each step: at most that much, often less.",
-    "gru": _BACKWARD + "on the direct path the gradient is multiplied by z_t, exactly, at each "
-    "step; the paths through the gates add the rest of ∂L/∂h_{t−1}.",
-    "lstm": _BACKWARD + "on the cell-state highway the gradient is multiplied by f_t, exactly, "
-    "at each step (the highway's share of ∂L/∂c_{t−1} is ∂L/∂c_t f_t); the path through h_t "
+    "gru": _BACKWARD + "on the direct path the gradient is multiplied by @z@, exactly, at each "
+    "step; the paths through the gates add the rest of ∂L/∂@h_prev@.",
+    "lstm": _BACKWARD + "on the cell-state highway the gradient is multiplied by @f@, exactly, "
+    "at each step (the highway's share of ∂L/∂@c_prev@ is ∂L/∂@c@ @f@); the path through @h@ "
     "adds to it at every step.",
 }
+
+
+def backward_guide(cell: str, notation: str = "pytorch") -> str:
+    """What the backward walk teaches for this cell, in the notation's symbols."""
+    from figures import notation as nt
+
+    text = nt.ufill(BACKWARD_TEMPLATES[cell], notation, cell)
+    return re.sub(r"_\{(\w+)\}", r"_\1", text)  # W_{hh} → W_hh in running text
+
+
+GUIDE_BACKWARD = {cell: backward_guide(cell) for cell in BACKWARD_TEMPLATES}
 """What the backward walk teaches, per cell (true for every activation and regime: the RNN's
 number is a bound, the gated paths' factors are exact)."""
 
