@@ -31,6 +31,7 @@ width : for a note, the widest its lines may be drawn (canvas units): the room b
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 
 from . import notation as nt
@@ -181,7 +182,8 @@ GRU_UPDATE = {  # the update gate: z on the old state (PyTorch, Cho 2014) or Γu
     "z": (
         _wire("z_up", "z h", (2.6, GATE_Y + BOX_H / 2), (2.6, STATE_Y - OP_R)),
         _wire("z_right", "z h", (2.6, 3.9), (5.36, 3.9)),
-        Element("one_minus", "op", (5.6, 3.9), "1−", "omz", None, "z h", "@omz@ = 1 − @z@"),
+        Element("one_minus", "op", (5.6, 3.9), "1−", "omz", None, "z h",
+                "1 − @z@: what lets the candidate in"),
         _wire("omz_right", "z h", (5.84, 3.9), (8.36, 3.9)),
     ),
     "omz": (
@@ -234,6 +236,7 @@ def _filled(el: Element, notation: str, cell: str, reset: str) -> Element:
             hover += DLAI_GAMMA_U
     elif el.shape == "box":
         hover = fill(f"@h@ = act({RNN_ACT[notation]}): {el.hover}")
+    hover = re.sub(r"_\{(\w+)\}", r"_\1", hover)  # W_{ca} → W_ca in a plain tooltip
     return dataclasses.replace(el, label=label, hover=hover)
 
 
