@@ -87,6 +87,8 @@ def test_checks_and_code_follow_the_reset_before_model():
             assert r["abs_error"] < 1e-12, (q, t, r)
     r = explain.check_step(trace, grads, T - 2, 1)
     assert r["rel_error"] < 1e-6, r  # a finite difference of the reset-before run agrees
+    assert explain.check_gradient(trace, grads, T // 2, 1)["agree"]
+    assert explain.check_jacobian_norm(trace, T // 3)["agree"]  # differences of this model
     assert "def gru_reset_before_step_forward" in explain.step_source("gru", "forward", "before")
     assert "def gru_step_backward" in explain.step_source("gru", "backward")
 
