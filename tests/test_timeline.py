@@ -949,3 +949,19 @@ def test_the_backward_guides_name_a_share_as_a_share():
     assert "share of ∂L/∂c_{t−1} is ∂L/∂c_t f_t" in texts.GUIDE_BACKWARD["lstm"]
     assert "the rest of ∂L/∂h_{t−1}" in texts.GUIDE_BACKWARD["gru"]
     assert "bounds" in texts.GUIDE_BACKWARD["rnn"], "the RNN's number is called a bound"
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+def test_pytorch_boxes_name_their_quantity_and_the_gru_draws_r_after_the_product(cell):
+    d = payload(cell, "tanh", "forward")
+    boxes = {e["id"]: e for e in d["diagram"]["elements"] if e["shape"] == "box"}
+    # the default notation is PyTorch's: each box names its quantity q_t (the RNN's is h_t)
+    for name, e in boxes.items():
+        assert e["sym"] == ("h_t" if cell == "rnn" else f"{name}_t"), e
+    assert d["notation"] == "pytorch"
+    assert d["substepLabels"] == {q: q for q in d["substeps"]}
+    if cell == "gru":  # U_n acts on h_{t−1} first (on the bus), then × r_t: the reset after it
+        el = {e["id"]: e for e in d["diagram"]["elements"]}
+        assert el["mat_n"]["at"][0] == el["mul_r"]["at"][0]
+        assert el["mat_n"]["at"][1] < el["mul_r"]["at"][1]
+        assert el["mat_n"]["label"] == "U"
