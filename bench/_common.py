@@ -54,6 +54,7 @@ PAGES = [
     ("pages/2_Gates_over_time.py", "Gates over time", "Gates_over_time"),
     ("pages/3_Vanishing_gradients.py", "Vanishing gradients", "Vanishing_gradients"),
     ("pages/4_Train.py", "Train", "Train"),
+    ("pages/5_GRU_reset.py", "GRU reset placement", "GRU_reset"),
 ]
 
 FINISHED = ForwardMsg.ScriptFinishedStatus
