@@ -402,7 +402,7 @@ def test_every_page_offers_csv_and_json_but_not_when_presenting(page):
         at = trained(at)
     assert_clean(at)
     prefix = DOWNLOAD_KEYS[page]
-    assert download_keys(at) == {f"{prefix}_dl_csv", f"{prefix}_dl_json"}
+    assert download_keys(at) == {f"{prefix}_dl_csv", f"{prefix}_dl_json", f"{prefix}_dl_html"}
     at.toggle(key="w_present").set_value(True).run()
     assert_clean(at)
     assert not at.get("download_button")

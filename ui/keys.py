@@ -50,6 +50,8 @@ HOME_DOWNLOADS = "home"
 STEP_TIMELINE = "step_timeline"
 STEP_SHOW_CODE = "step_show_code"
 STEP_DOWNLOADS = "step"
+STEP_CHECK = "step_check"
+STEP_CHECK_NOW = "step_check_now"
 
 # Gates over time
 GATES_HEATMAPS = "gates_heatmaps"
@@ -66,6 +68,9 @@ VG_GRU_PATH = "vg_gru_path"
 VG_WHY = "vg_why"
 VG_WHY_LAG = "vg_lag_k"
 VG_DOWNLOADS = "vg"
+VG_CHECK = "vg_check"
+VG_CHECK_CELL = "vg_check_cell"
+VG_CHECK_LAG = "vg_check_lag"
 
 # Train
 TRAIN_START = "train_start"
@@ -86,6 +91,12 @@ TRAINED_BACK = "trained_back"
 def train_chart(kind: str, which) -> str:
     """The key of a Train chart: ``train_<kind>_<which>`` (loss, grad, lag, gates)."""
     return f"train_{kind}_{which}"
+
+
+def lesson_download(prefix: str) -> str:
+    """The key of a page's "Download this lesson (HTML)" button: ``<prefix>_dl_html`` (beside
+    its ``_dl_csv`` and ``_dl_json`` buttons)."""
+    return f"{prefix}_dl_html"
 
 
 # GRU reset placement

@@ -10,7 +10,7 @@ import streamlit as st
 
 from engine import InputError
 
-from . import keys, session, sidebar, state
+from . import keys, lesson_download, session, sidebar, state
 from .state import Lesson
 from .texts import APP_TITLE
 
@@ -269,7 +269,7 @@ def _download_pair(lesson: Lesson, *, key: str, name: str, heading: str, caption
         return
     st.subheader(heading)
     st.caption(caption)
-    cols = st.columns(2)
+    cols = st.columns(3)
     cols[0].download_button(
         csv_label, csv_text, file_name=f"{name}.csv", mime="text/csv", key=f"{key}_dl_csv",
         on_click="ignore",
@@ -278,6 +278,7 @@ def _download_pair(lesson: Lesson, *, key: str, name: str, heading: str, caption
         json_label, json_text, file_name=f"{name}.json", mime="application/json",
         key=f"{key}_dl_json", on_click="ignore",
     )  # fmt: skip
+    lesson_download.button(lesson, cols[2], key=key, link=share_url(lesson))
 
 
 def downloads(run, lesson: Lesson, *, key: str) -> None:
