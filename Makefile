@@ -51,7 +51,7 @@ test: $(VENV)/.dev  ## the whole suite: engine, figures, pages (AppTest), real b
 test-fast: $(VENV)/.dev  ## everything but the real-browser tests
 	$(BIN)/python -m pytest -m "not browser"
 
-bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, training, Play in chromium)
+bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, training, Play, profile, replicas, lesson file)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
@@ -59,6 +59,8 @@ bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, trainin
 	$(BIN)/python bench/frontend.py
 	$(BIN)/python bench/profile.py
 	$(BIN)/python bench/replicas.py
+	$(BIN)/python bench/lesson.py
+	$(BIN)/python bench/torch_check.py
 
 screenshots: $(VENV)/.dev  ## the README's screenshots of every page, in headless chromium
 	$(BIN)/python assets/screenshots.py
