@@ -80,6 +80,9 @@ elif replay and results is not None:
 if results is None:
     draw({c: runs.NOT_STARTED for c in cfgs})
     st.info("Press ▶ Train: the curves update while the cells learn.", icon="ℹ️")
+    ui.layout.lesson_download_alone(
+        dataclasses.replace(lesson, trained=""), key=keys.TRAIN_DOWNLOADS
+    )  # the lesson file holds the untrained cells: before a run, it is all there is to keep
     st.stop()
 
 draw(results)

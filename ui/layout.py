@@ -261,6 +261,14 @@ def compare_or_stop(lesson: Lesson):
         show_input_error(err)
 
 
+def lesson_download_alone(lesson: Lesson, *, key: str) -> None:
+    """Only the "Download this lesson (HTML)" button (``<key>_dl_html``), for a page with no
+    computed values yet (Train before a run); none in presentation mode."""
+    if not controls_visible(lesson):
+        return
+    lesson_download.button(lesson, st.columns(3)[0], key=key, link=share_url(lesson))
+
+
 def _download_pair(lesson: Lesson, *, key: str, name: str, heading: str, caption: str,
                    csv_label: str, csv_text, json_label: str, json_text) -> None:  # fmt: skip
     """A page's two download buttons (``<key>_dl_csv``, ``<key>_dl_json``), each file built
