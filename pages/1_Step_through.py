@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui
 from engine import explain
-from ui import keys, layout, session, state, texts, timeline
+from ui import check, keys, layout, session, state, texts, timeline
 
 lesson = ui.page("Step through")
 ui.sequence_or_stop(lesson)
@@ -47,4 +47,5 @@ if lesson.mode == "backward":  # the timeline's guide says what each sub-step do
         st.markdown(f"**Backward through time · {lesson.cell.upper()}**")
         st.markdown(texts.GUIDE_BACKWARD[lesson.cell])
 
+check.panel(lesson, run)
 ui.downloads(run, lesson, key=keys.STEP_DOWNLOADS)

@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from figures import gradients
 from ui import charts, keys, state, texts
+from ui.check import jacobian_panel
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
 ui.sequence_or_stop(lesson)
@@ -123,4 +124,5 @@ else:
             )
         )
     )  # fmt: skip
+jacobian_panel(lesson)
 ui.layout.comparison_downloads(cmp, lesson, key=keys.VG_DOWNLOADS)
