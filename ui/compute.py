@@ -16,7 +16,7 @@ import streamlit as st
 
 import engine
 from engine import inputs, tasks, theory
-from engine.cells import STATE_LIMIT
+from engine.cells import GRAD_LIMIT, STATE_LIMIT
 from engine.inputs import Sequence
 from figures.notation import GRU_RESET
 
@@ -221,6 +221,24 @@ def _honest(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def capped_lags(values: np.ndarray) -> np.ndarray:
+    """(n,) True for every step at or before the latest one whose gradient norm reached the
+    engine's GRAD_LIMIT (1e100), oldest step first. BPTT clips each gradient entry there, so
+    from that step back the numbers are no longer the true gradient: they are shown as
+    overflow. (A clipped entry of 1e100 makes the norm at least 1e100; past it the clipped
+    values keep propagating and can read just below the cap.)"""
+    values = np.asarray(values, dtype=np.float64)
+    hit = np.flatnonzero(values >= GRAD_LIMIT)  # inf too; NaN (a lag not computed) is not
+    mask = np.zeros(values.shape, dtype=bool)
+    if hit.size:
+        mask[: hit[-1] + 1] = True
+    return mask
+
+
+def _uncapped(values: np.ndarray) -> np.ndarray:
+    return _honest(values, capped_lags(values))
+
+
 @st.cache_data(**CACHE)
 def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
     runs = {c: run(lesson, c, csv_text) for c in engine.CELLS}
@@ -233,8 +251,9 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
             curves[cell] = r.grad_norms
         else:
             curves[cell] = engine.jacobian_norms(r.trace, measure, max_lag=T - 1 - first)
+        curves[cell] = _uncapped(curves[cell])
     if measure == "bptt":
-        extra["LSTM ‖dL/dc_t‖"] = np.linalg.norm(runs["lstm"].grads.c, axis=-1)
+        extra["LSTM ‖dL/dc_t‖"] = _uncapped(np.linalg.norm(runs["lstm"].grads.c, axis=-1))
     rnn = runs["rnn"].trace
     sigma = theory.sigma_max(rnn.params["weight_hh"])
     gamma = theory.activation_slope(rnn.nonlinearity)
@@ -246,6 +265,7 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
     }[measure]
     bound = theory.pascanu_bound(rnn)[first:] * factor
     over = overflow_lags(rnn, measure, first)
+    over |= ~np.isfinite(curves["rnn"])  # clipped at GRAD_LIMIT: no true value to compare
     holds = bool(np.all(curves["rnn"][~over] <= bound[~over] * (1 + 1e-9)))
     curves["rnn"] = _honest(curves["rnn"], over)
     first_h = T - jacobian_lags(T, H)
@@ -259,13 +279,13 @@ def _compare(lesson: Lesson, csv_text: str | None) -> Comparison:
     gru_split = theory.gru_direct_path(runs["gru"].trace, runs["gru"].grads)
 
     def norms(split):
-        return {k: np.linalg.norm(v, axis=-1) for k, v in split.items()}
+        return {k: _uncapped(np.linalg.norm(v, axis=-1)) for k, v in split.items()}
 
     return Comparison(
         curves=curves, extra=extra, bound=bound, sigma_max=sigma,
         bound_holds=holds, lstm_path=norms(lstm_split), gru_path=norms(gru_split),
         rnn_factors=theory.rnn_local_factors(rnn), first=first, labels=runs["rnn"].labels,
-        rnn_measured=_honest(measured, overflow_lags(rnn, "h", T - len(measured))),
+        rnn_measured=_uncapped(_honest(measured, overflow_lags(rnn, "h", T - len(measured)))),
         rnn_overflow=int(capped[0]) if capped.size else None, nonlinearity=rnn.nonlinearity,
     )  # fmt: skip
 
