@@ -108,11 +108,7 @@ else:
     )  # fmt: skip
     measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
     ui.chart(
-        gradients.why_factors(
-            cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
-            measured=measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity,
-            presentation=lesson.present,
-        ),
+        charts.comparison_figure("why_factors", lesson, lag=lag, presentation=lesson.present),
         key=keys.VG_WHY,
         caption=gradients.HOW_TO_READ["why_factors"],
     )  # fmt: skip
