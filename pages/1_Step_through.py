@@ -40,12 +40,13 @@ if show_code:
         f"The {lesson.cell.upper()} step, {lesson.mode}, as the engine writes it (engine/cells.py)."
         " The app runs a vectorised twin of this function; a test holds the two equal."
     )
-    st.code(explain.step_source(lesson.cell, lesson.mode), language="python", wrap_lines=True)
+    source = explain.step_source(lesson.cell, lesson.mode, run.trace.gru_reset)
+    st.code(source, language="python", wrap_lines=True)
 
 if lesson.mode == "backward":  # the timeline's guide says what each sub-step does
     with st.container(border=True):
         st.markdown(f"**Backward through time · {lesson.cell.upper()}**")
-        st.markdown(texts.GUIDE_BACKWARD[lesson.cell])
+        st.markdown(texts.backward_guide(lesson.cell, lesson.notation))
 
 check.panel(lesson, run)
 ui.downloads(run, lesson, key=keys.STEP_DOWNLOADS)

@@ -365,3 +365,17 @@ def test_backward_guides_follow_the_notation():
     assert "multiplied by (1 − Γu)" in texts.backward_guide("gru", "dlai")
     assert "multiplied by Γf" in texts.backward_guide("lstm", "dlai")
     assert "C_{t−1}" in texts.backward_guide("lstm", "cho")
+
+
+def test_step_through_backward_guide_and_code_follow_the_notation():
+    from test_pages import STEP, assert_clean, open_page
+
+    at = open_page(STEP, {"cell": "gru", "notation": "dlai", "mode": "backward", "T": "6"})
+    assert_clean(at)
+    text = " ".join(str(m.value) for m in at.get("markdown"))
+    assert "multiplied by (1 − Γu)" in text and "multiplied by z_t" not in text
+    at.toggle(key="step_show_code").set_value(True).run()
+    assert_clean(at)
+    code = " ".join(c.value for c in at.get("code"))
+    assert "def gru_reset_before_step_backward" in code  # the model that runs
+    assert "def gru_step_backward" not in code

@@ -293,6 +293,9 @@ def downloads(run, lesson: Lesson, *, key: str) -> None:
     """CSV and JSON downloads of every per-timestep quantity of a run (built on click); none
     in presentation mode. The JSON records every setting (:func:`ui.state.settings`)."""
     from engine import export
+    from figures.notation import export_names
+
+    names = export_names(lesson.notation, run.cell)  # the column names in the lesson's notation
 
     _download_pair(
         lesson, key=key, name=f"gatescope_{run.cell}", heading="Download this run",
@@ -300,10 +303,10 @@ def downloads(run, lesson: Lesson, *, key: str) -> None:
         "a loss on the last step) as exact float64 numbers. Every figure also has a PNG button "
         "in its toolbar (top right, on hover).",
         csv_label="⬇ CSV: one row per timestep",
-        csv_text=lambda: export.to_csv(run.trace, run.grads, run.labels),
+        csv_text=lambda: export.to_csv(run.trace, run.grads, run.labels, notation=names),
         json_label="⬇ JSON: quantities, weights and settings",
         json_text=lambda: export.to_json(
-            run.trace, run.grads, run.labels, settings=state.settings(lesson)
+            run.trace, run.grads, run.labels, settings=state.settings(lesson), notation=names
         ),
     )  # fmt: skip
 
