@@ -16,6 +16,7 @@ deterministically when the store has lost them) on a fresh sequence of the task.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -71,9 +72,32 @@ def store() -> _Store:
     return _Store()
 
 
-SLOTS = max(1, (os.cpu_count() or 2) - 1)
-"""Training runs at once in one server process: one core is always left for the clicks of
-everyone else (a run holds a core, and its small NumPy calls hold Python's lock)."""
+SLOTS_ENV = "GATESCOPE_TRAIN_SLOTS"
+"""The environment variable that sets :data:`SLOTS` for a server (e.g. ``bench/train_load.py``
+compares the queue against no queue with it)."""
+
+
+def slots_from_env(environ=os.environ, cpus: int | None = None) -> int:
+    """Training slots per server process: :data:`SLOTS_ENV` when it is a whole number ≥ 1,
+    else one per core but one (at least 1). A value that is not a whole number ≥ 1 is not
+    used: the default is, and the server's log says why."""
+    default = max(1, (cpus if cpus is not None else os.cpu_count() or 2) - 1)
+    raw = environ.get(SLOTS_ENV, "").strip()
+    if not raw:
+        return default
+    if raw.isascii() and raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    logging.getLogger(__name__).warning(
+        "%s must be a whole number ≥ 1; got %r: using %d training slot(s) (cores − 1)",
+        SLOTS_ENV, raw[:40], default,
+    )  # fmt: skip
+    return default
+
+
+SLOTS = slots_from_env()
+"""Training runs at once in one server process (default: cores − 1, at least 1): one core is
+always left for the clicks of everyone else (a run holds a core, and its small NumPy calls hold
+Python's lock). :data:`SLOTS_ENV` sets another number."""
 POLL = 1.0  # seconds between two updates of a waiting learner's position
 REUSED = "s__train_reused"  # session flag: the last ▶ Train replayed another learner's run
 REUSED_TEXT = (
