@@ -168,7 +168,7 @@ def _gradient_figures(s: Settings, cmp: compute.Comparison, labels) -> list:
             cmp.curves, labels=shown, title=f"{label} per token", measure=label.split(" ")[0])),
          gradients.HOW_TO_READ["gradient_strips"]),
         ("gradient_vs_lag", _figure(gradients.gradient_vs_lag(
-            cmp.curves, measure_label=label, bound=cmp.bound, labels=shown)),
+            cmp.curves, measure_label=label, bound=cmp.bound, extra=cmp.extra, labels=shown)),
          gradients.HOW_TO_READ["gradient_vs_lag"]),
         ("lstm_path", _figure(gradients.path_split(
             cmp.lstm_path["total"], cmp.lstm_path["path"], cell="lstm", labels=labels)),
@@ -182,7 +182,7 @@ def _gradient_figures(s: Settings, cmp: compute.Comparison, labels) -> list:
         lag = min(WHY_LAG, T - 1)
         figs.append(("why_factors", _figure(gradients.why_factors(
             cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
-            measured=cmp.rnn_measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity)),
+            measured=cmp.why_measured()[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity)),
             gradients.HOW_TO_READ["why_factors"]))  # fmt: skip
     return figs
 
@@ -191,7 +191,7 @@ def _why_text(cmp: compute.Comparison) -> str:
     T = len(cmp.rnn_factors)
     lag = min(WHY_LAG, T - 1)
     return gradients.why_summary(
-        cmp.rnn_factors[T - lag :] if lag else cmp.rnn_factors[:0], cmp.rnn_measured,
+        cmp.rnn_factors[T - lag :] if lag else cmp.rnn_factors[:0], cmp.why_measured(),
         nonlinearity=cmp.nonlinearity, overflow_step=cmp.rnn_overflow,
     )  # fmt: skip
 
