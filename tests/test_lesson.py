@@ -10,10 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from plotly.offline import get_plotlyjs
+from test_figures_time import decode
 
 import engine
+from engine.cells import GRAD_LIMIT
+from figures.style import fmt_grad
 from lesson import DEFAULT, Settings, app_link, build_html, query
 from lesson.__main__ import main
 from lesson.build import MEASURE_LABELS, bound_sentence
@@ -215,3 +219,30 @@ def test_default_lesson_fits_the_size_target(default_page):
     own = len(gzip.compress(_own_part(default_page).encode(), 9))
     assert gz <= TARGET_GZ, f"{gz:,} bytes gzipped"
     assert own < 300_000, f"the lesson's own part is {own:,} bytes gzipped"
+
+
+def _figure(page: str, name: str) -> dict:
+    return json.loads(page.split(f'-{name}-json">', 1)[1].split("</script>")[0])
+
+
+def test_a_gru_gradient_clipped_at_the_cap_reads_overflow_in_the_file():
+    # tests/test_capped.py's GRU case, exported: the file uses the app's core, clip rule included
+    s = dataclasses.replace(DEFAULT, preset="Impulse", T=2000, scale=10.0, update_bias=-10.0,
+                            measure="h")  # fmt: skip
+    seq, _ = sequence(s)
+    cmp = compare(s, {c: run(s, seq, c) for c in engine.CELLS})
+    raw = engine.jacobian_norms(run(s, seq, "gru").trace, "h")[cmp.first :]
+    last = np.flatnonzero(raw >= GRAD_LIMIT)[-1]  # the latest step whose gradient was clipped
+    assert np.any(raw[: last + 1] < GRAD_LIMIT)  # numbers the clipping left, which must not show
+    fig = _figure(build_html(s), "gradient_vs_lag")
+    gru = next(t for t in fig["data"] if t["name"].startswith("GRU"))
+    assert gru["name"] == "GRU (overflow)"
+    hover = gru["text"][::-1]  # oldest step first, as raw
+    # from the latest clipped step back every step reads overflow, drawn at the 1e100 cap
+    assert all(h.endswith("· overflow") for h in hover[: last + 1])
+    assert np.all(decode(gru["y"])[::-1][: last + 1] == GRAD_LIMIT)
+    # after it, the engine's own values
+    assert hover[last + 1 :] == [
+        h.rsplit(" · ", 1)[0] + f" · {fmt_grad(float(v))}"
+        for h, v in zip(hover[last + 1 :], raw[last + 1 :], strict=True)
+    ]
