@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .cells import GRAD_LIMIT, STATE_LIMIT
 from .sequence import Grads, Trace
 
 
@@ -24,21 +25,59 @@ def columns(trace: Trace, grads: Grads | None = None,
     """
     if trace.batched:
         raise ValueError("export one sequence at a time")
-    out = {"x": trace.xs, "h": trace.h}
+    out = {"x": trace.xs, "h": _beyond_cap(trace.h)}
     if trace.c is not None:
-        out["c"] = trace.c
+        out["c"] = _beyond_cap(trace.c)
     out.update(trace.gates)
     if grads is not None:
-        out["dL/dh"] = grads.h
+        rows = overflow_rows(trace, grads)
+        out["dL/dh"] = _no_value(grads.h, rows["dL/dh"])
         if grads.c is not None:
-            out["dL/dc"] = grads.c
-        out["dL/dx"] = grads.x
+            out["dL/dc"] = _no_value(grads.c, rows["dL/dc"])
+        out["dL/dx"] = _no_value(grads.x, rows["dL/dx"])
     if notation:
         renamed = {notation.get(k, k): v for k, v in out.items()}
         if len(renamed) != len(out):
             raise ValueError(f"the column names {dict(notation)} give two quantities one name")
         out = renamed
     return out
+
+
+def _beyond_cap(states: np.ndarray) -> np.ndarray:
+    """States the engine clipped at its 1e100 cap written as ±inf (the screen's ∞)."""
+    capped = np.abs(states) >= STATE_LIMIT
+    return np.where(capped, np.copysign(np.inf, states), states) if capped.any() else states
+
+
+def _no_value(grad: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    if not rows.any():
+        return grad
+    out = np.array(grad, dtype=np.float64)
+    out[rows] = np.nan
+    return out
+
+
+def overflow_rows(trace: Trace, grads: Grads) -> dict[str, np.ndarray]:
+    """(T,) masks of the steps whose gradients have no float64 value (the screen's "overflow"):
+    a state clipped at the 1e100 cap lies on the path back from the loss (any step after t;
+    for ``dL/dx`` step t too), or the gradient itself reached the 1e100 clip at t or a later
+    step. What the engine computed there is what the clipping left, not the gradient: the
+    exports write NaN and :func:`to_json` says why."""
+    capped = np.any(np.abs(trace.h) >= STATE_LIMIT, axis=-1)
+    after = np.zeros(trace.T, dtype=bool)
+    after[:-1] = np.cumsum(capped[::-1])[::-1][1:] > 0
+
+    def clipped(g):  # this step and every earlier one, from the latest clipped step back
+        hit = np.flatnonzero(np.any(np.abs(g) >= GRAD_LIMIT, axis=-1))
+        mask = np.zeros(trace.T, dtype=bool)
+        if hit.size:
+            mask[: hit[-1] + 1] = True
+        return mask
+
+    dh = after | clipped(grads.h)
+    if grads.c is not None:
+        dh |= clipped(grads.c)
+    return {"dL/dh": dh, "dL/dc": dh.copy(), "dL/dx": dh | capped | clipped(grads.x)}
 
 
 def to_csv(trace: Trace, grads: Grads | None = None, labels=None,
@@ -73,14 +112,39 @@ def to_json(trace: Trace, grads: Grads | None = None, labels=None, settings=None
         "settings": settings or {},
         "labels": list(labels) if labels is not None else None,
         "params": {k: v.tolist() for k, v in trace.params.items()},
-        "quantities": {k: v.tolist() for k, v in columns(trace, grads, notation).items()},
+        "quantities": {
+            k: a.tolist() if np.isfinite(a).all() else [[_json_value(v) for v in r] for r in a]
+            for k, a in columns(trace, grads, notation).items()
+        },
     }
+    notes = _overflow_notes(trace, grads)
+    if notes:
+        doc["overflow"] = notes
     return json.dumps(doc, allow_nan=False)
 
 
 # --------------------------------------------------------------------------------------------
 # Page exports: per-token series (Home, Vanishing gradients) and training histories (Train)
 # --------------------------------------------------------------------------------------------
+
+
+def _overflow_notes(trace: Trace, grads: Grads | None) -> dict[str, str]:
+    notes = {}
+    first = np.flatnonzero(np.any(np.abs(trace.h) >= STATE_LIMIT, axis=-1))
+    if first.size:
+        notes["states"] = (
+            f"exploded at step {first[0]}: states beyond 1e100 (the engine's cap) are written "
+            'as "inf" or "-inf"'
+        )
+    if grads is not None:
+        for name, rows in overflow_rows(trace, grads).items():
+            if rows.any() and (name != "dL/dc" or grads.c is not None):
+                notes[name] = (
+                    f'steps 0 to {np.flatnonzero(rows)[-1]}: "nan", no float64 value '
+                    "(a state beyond 1e100 or a gradient past the 1e100 clip lies on the "
+                    "path back from the loss)"
+                )
+    return notes
 
 
 def _csv_value(v) -> str:

@@ -136,3 +136,50 @@ def test_non_finite_values_stay_readable():
     doc = json.loads(export.series_to_json({"a": [np.inf, -np.inf, np.nan]}, "xyz", settings={}))
     assert doc["series"]["a"] == ["inf", "-inf", "nan"]
     assert same([float(v) for v in doc["series"]["a"]], [np.inf, -np.inf, np.nan])
+
+
+def test_an_exploded_run_exports_infinity_and_no_value_never_the_clipped_numbers():
+    import json as _json
+
+    import engine
+    from engine import export, theory
+    from engine.cells import STATE_LIMIT
+
+    xs = np.zeros((300, 1))
+    xs[0] = 1.0
+    params = engine.init_params(
+        "rnn", 1, 4, seed=0, recurrent_init="identity", recurrent_scale=10.0, zero_bias=True
+    )
+    params["bias_ih"][:] = 0.1
+    trace = engine.forward("rnn", params, xs, nonlinearity="relu")
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    capped = np.flatnonzero(np.any(np.abs(trace.h) >= STATE_LIMIT, axis=-1))
+    assert capped.size, "the run must explode for this test"
+    first = capped[0]
+    cols = export.columns(trace, grads)
+    assert np.all(np.isposinf(cols["h"][first:][trace.h[first:] >= STATE_LIMIT]))
+    assert np.all(np.isfinite(cols["h"][:first]))
+    # the engine's clipped derivative gives 0 through capped states: exported as no value
+    assert np.any(grads.h[: first - 1] == 0.0)
+    assert np.all(np.isnan(cols["dL/dh"][: trace.T - 1]))
+    assert np.array_equal(cols["dL/dh"][-1], grads.h[-1])  # the loss's own step is exact
+    doc = _json.loads(export.to_json(trace, grads))
+    assert doc["quantities"]["dL/dh"][0][0] == "nan" and doc["quantities"]["h"][-1][0] == "inf"
+    assert f"exploded at step {first}" in doc["overflow"]["states"]
+    assert "no float64 value" in doc["overflow"]["dL/dh"]
+    assert "nan" in export.to_csv(trace, grads).splitlines()[1]
+
+
+def test_a_gradient_past_the_clip_has_no_value_from_that_step_back():
+    import engine
+    from engine import export, theory
+    from engine.cells import GRAD_LIMIT
+    from engine.inputs import preset
+
+    seq = preset("Impulse", steps=2000, seed=0)
+    p = engine.init_params("gru", seq.D, 16, seed=0, recurrent_scale=10, update_bias=-10)
+    trace = engine.forward("gru", p, seq.values)
+    grads = engine.backward(trace, theory.last_step_seed(trace))
+    hit = np.flatnonzero(np.any(np.abs(grads.h) >= GRAD_LIMIT, axis=-1))[-1]
+    dh = export.columns(trace, grads)["dL/dh"]
+    assert np.all(np.isnan(dh[: hit + 1])) and np.array_equal(dh[hit + 1 :], grads.h[hit + 1 :])
