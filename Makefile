@@ -56,6 +56,7 @@ bench: $(VENV)/.dev  ## print the measured figures (engine, pages, load, trainin
 	$(BIN)/python bench/pages.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/train.py
+	$(BIN)/python bench/train_load.py
 	$(BIN)/python bench/frontend.py
 	$(BIN)/python bench/profile.py
 	$(BIN)/python bench/replicas.py

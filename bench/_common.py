@@ -666,3 +666,135 @@ class Session:
         states = dict(self.widgets)
         states[wid] = with_value(states[wid], value)
         return await self.rerun(states)
+
+
+# --------------------------------------------------------------------------------------------
+# Buttons and what a long run shows while it runs (bench/train_load.py)
+# --------------------------------------------------------------------------------------------
+
+
+async def press(session: Session, key: str) -> RunResult:
+    """A student clicks the ``st.button`` with user key ``key``: the rerun carries every
+    widget's current value and the button's ``trigger_value`` (true for this run only, as the
+    browser sends it; the next rerun no longer carries it)."""
+    wid = session.element_ids.get(key)
+    if wid is None:
+        return RunResult(errors=[f"no element with key {key!r} on the page"])
+    states = dict(session.widgets)
+    states[wid] = WidgetState(id=wid, trigger_value=True)
+    return await session.rerun(states)
+
+
+async def set_int(session: Session, key: str, value: int) -> RunResult:
+    """A student types a whole number into the integer ``st.number_input`` with user key
+    ``key`` (the browser sends an integer number input's value as ``int_value``)."""
+    wid = session.widget_id(key)
+    if wid is None:
+        return RunResult(errors=[f"no widget with key {key!r} on the page"])
+    states = dict(session.widgets)
+    states[wid] = WidgetState(id=wid, int_value=int(value))
+    return await session.rerun(states)
+
+
+def fmt_lat(xs: list[float]) -> str:
+    """Latencies as "p50 / p95 / max" (nearest rank), or "–" when there are none."""
+    if not xs:
+        return "–"
+    return " / ".join(fmt_s(v) for v in (percentile(xs, 50), percentile(xs, 95), max(xs)))
+
+
+def machine_line() -> str:
+    """The machine a bench ran on: Python, Streamlit, CPUs, load, the server's BLAS threads."""
+    import platform
+
+    import streamlit
+
+    return (f"Python {platform.python_version()}, streamlit {streamlit.__version__}, "
+            f"{os.cpu_count()} CPUs, load average {load_average()} at start; "
+            f"server env {blas_env()}")  # fmt: skip
+
+
+def note_server(server: Server, res: dict, load_at_start: str) -> dict:
+    """After a bench's sessions, before ``server.stop()``: a dead server counted as an error
+    (``res["errors"]``), its peak RSS (``res["peak_rss"]``, MB) and the 1-minute load average
+    at the start and now (``res["load"]``)."""
+    if not server.alive():
+        res["errors"].append("server died")
+    res["peak_rss"] = server.peak_rss_mb()
+    res["load"] = f"{load_at_start} → {load_average().split(' / ')[0]}"
+    return res
+
+
+class Report:
+    """A bench's printed lines: ``report(line)`` prints it at once and keeps it
+    (``report.lines``, for :func:`write_results`)."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of closed intervals (start, end) that share a point."""
+    events = sorted([(a, 0) for a, _ in intervals] + [(b, 1) for _, b in intervals])
+    best = now = 0
+    for _, end in events:  # starts sort before ends at the same instant: touching counts
+        now += -1 if end else 1
+        best = max(best, now)
+    return best
+
+
+@dataclass
+class Shown:
+    """An alert or a progress bar drawn during a run, as the client received it."""
+
+    at: float  # time.perf_counter() on arrival
+    run: int  # script runs finished before it in this rerun (0: the first run)
+    kind: str  # "progress" or "alert"
+    text: str  # the progress bar's text, or the alert's body
+    value: int = 0  # the progress bar's value in percent (0 for an alert)
+
+
+class WatchedSession(Session):
+    """A :class:`Session` for pages run again and again, as a browser keeps them:
+
+    * a widget drawn again without ``set_value`` keeps the value this tab last sent for it
+      (the browser's widget manager keeps a value per widget id; the element's ``default``
+      only counts for a widget it has not shown yet), so a page-local control such as the
+      Train page's lag keeps its value over many reruns;
+    * the alerts and progress bars a run draws are kept with their arrival time
+      (``self.shown``, emptied by the caller), e.g. a training run's place in the queue and its
+      progress while the run still goes on."""
+
+    TRIGGERS = ("trigger_value", "string_trigger_value", "json_trigger_value")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown: list[Shown] = []
+        self._sent: dict[str, WidgetState] = {}
+
+    async def rerun(self, widgets: dict[str, WidgetState] | None = None, *,
+                    first: bool = False) -> RunResult:  # fmt: skip
+        self._sent = {} if first else dict(widgets if widgets is not None else self.widgets)
+        return await super().rerun(widgets, first=first)
+
+    def _on_delta(self, delta, seen: dict, res: RunResult) -> None:
+        Session._on_delta(delta, seen, res)
+        if delta.WhichOneof("type") != "new_element":
+            return
+        el = delta.new_element
+        kind = el.WhichOneof("type")
+        if kind == "progress":
+            self.shown.append(Shown(time.perf_counter(), res.runs, "progress",
+                                    el.progress.text, el.progress.value))  # fmt: skip
+        elif kind == "alert":
+            self.shown.append(Shown(time.perf_counter(), res.runs, "alert", el.alert.body))
+        proto = getattr(el, kind) if kind else None
+        wid = getattr(proto, "id", "")
+        kept = self._sent.get(wid) if wid else None
+        if (kept is not None and not getattr(proto, "set_value", False)
+                and kept.WhichOneof("value") not in self.TRIGGERS):  # fmt: skip
+            seen[wid] = kept
