@@ -40,9 +40,14 @@ READ = f"""() => {{
 
 
 def choose_notation(page: Page, label: str) -> None:
+    """Choose in the sidebar's Notation select by typing (typing into the focused combobox
+    opens its menu and filters it to the one option; Enter picks it)."""
     box = page.locator(f"{SIDEBAR} [data-testid=stSelectbox]").filter(has_text="Notation")
-    box.locator("[role=combobox]").click()
-    page.get_by_role("option", name=label, exact=True).click()
+    combo = box.locator("[role=combobox]")
+    combo.focus()
+    combo.press_sequentially(label)
+    page.get_by_role("option", name=label, exact=True).wait_for(state="visible")
+    combo.press("Enter")
 
 
 @pytest.mark.browser
