@@ -33,3 +33,33 @@ def test_importing_ui_limits_blas_to_one_thread_without_the_environment_variable
     assert got["before"] and all(n == 2 for n in got["before"])  # the probe is not vacuous
     assert got["after"] == [1] * len(got["before"])
     assert got["module"] == got["after"]
+
+
+THREADS = """
+import sys, threading
+errors = []
+barrier = threading.Barrier(8)
+
+def page():
+    barrier.wait()  # eight first script runs at the same instant, as on a cold server
+    try:
+        import ui  # every page's first import
+        from _plotly_utils.optional_imports import get_module
+        get_module("pandas").Series  # what Plotly's validators do inside a script run
+    except Exception as err:  # noqa: BLE001 - the test reports any failure
+        errors.append(repr(err))
+
+threads = [threading.Thread(target=page) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+import ui
+print(errors, all(m in sys.modules for m in ui.runtime.PRELOADED))
+"""
+
+
+def test_parallel_first_runs_find_pandas_and_plotly_fully_imported():
+    out = subprocess.run(
+        [sys.executable, "-c", THREADS], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=True,
+    )  # fmt: skip
+    assert out.stdout.strip().splitlines()[-1] == "[] True"

@@ -21,7 +21,19 @@ import time
 from pathlib import Path
 
 import numpy  # noqa: F401 - loads OpenBLAS, so that threadpoolctl finds its pool
+import pandas  # noqa: F401 - see PRELOADED
+import plotly.graph_objects  # noqa: F401 - see PRELOADED
+import pyarrow  # noqa: F401 - see PRELOADED
 from threadpoolctl import threadpool_info, threadpool_limits
+
+PRELOADED = ("numpy", "pandas", "plotly.graph_objects", "pyarrow")
+"""Imported here, once, while the ``ui`` package initialises. Streamlit and Plotly import some of
+them lazily, from inside a script run; on a cold server the first sessions run their scripts in
+parallel threads, and Plotly's optional-import helper can hand one thread the ``pandas`` module
+that another thread is still initialising ("partially initialized module 'pandas' has no
+attribute 'Series'", seen by bench/train_load.py with 10 sessions opening at once). Every page
+imports ``ui`` first, and a second thread importing a package that is still initialising waits
+for it, so here the imports finish before any page code runs."""
 
 BLAS_THREADS = 1
 PROFILE_ENV = "GATESCOPE_PROFILE"
