@@ -16,12 +16,14 @@ Time axes are numeric (0..T-1) with token tick text; tokens are user text and al
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
 
 from engine.cells import STATE_LIMIT
 
+from . import notation as nt
 from . import style
 from .style import (
     CELL_NAMES,
@@ -32,7 +34,6 @@ from .style import (
     PRESENTATION_FONT_SIZE,
     SIGMOID_GATES,
     STEP_MS,
-    SYMBOLS,
 )
 
 QUANTITIES = {
@@ -94,8 +95,10 @@ HOW_TO_READ = {
 # --------------------------------------------------------------------------------------------
 
 
-def _series(trace, name: str) -> np.ndarray:
-    """(T, H) values of one gate or state (the first sequence of a batched trace)."""
+def _series(trace, name: str, notation: str = "pytorch") -> np.ndarray:
+    """(T, H) values of one gate or state (the first sequence of a batched trace), as the
+    notation shows it: deeplearning.ai's GRU shows Γu = 1 − z where the others show z (as Step
+    through's strips do)."""
     if name == "h":
         a = trace.h
     elif name == "c":
@@ -103,7 +106,13 @@ def _series(trace, name: str) -> np.ndarray:
     else:
         a = trace.gates[name]
     a = np.asarray(a, dtype=np.float64)
-    return a[0] if a.ndim == 3 else a
+    a = a[0] if a.ndim == 3 else a
+    return 1.0 - a if nt.shown(notation, trace.cell, name) != name else a
+
+
+def _sym(cell: str, name: str, notation: str = "pytorch") -> str:
+    """A drawn quantity's symbol in the notation (Plotly HTML): Γu for deeplearning.ai's z."""
+    return nt.html(notation, cell, nt.shown(notation, cell, name))
 
 
 def _finite_max_abs(a: np.ndarray) -> float:
@@ -143,8 +152,8 @@ def _range_note(trace, name: str, sc: dict) -> str:
     return "tanh, ±1"
 
 
-def _panel_title(name: str) -> str:
-    return f"<b>{SYMBOLS[name]}</b> {GATE_NAMES[name]}"
+def _panel_title(name: str, sym: str) -> str:
+    return f"<b>{sym}</b> {GATE_NAMES[name]}"
 
 
 def _wire(a: np.ndarray) -> np.ndarray:
@@ -256,14 +265,14 @@ def _unit_axis(base: list[int], H: int, rows_total: int) -> dict:
     }
 
 
-def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tuple:
+def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool, notation: str) -> tuple:
     """One panel of :func:`gate_heatmaps`: its heatmap (units × drawn columns, on the
     quantity's fixed scale, with its own colour bar beside it) and its title in the left
     margin. ``geometry`` is (first row, H, rows in all panels, panel height in px)."""
     base_p, H, rows_total, panel_px = geometry
-    values = _series(trace, name)
+    values = _series(trace, name, notation)
     sc = _scale(trace, name, values, presentation)
-    sym = SYMBOLS[name]
+    sym = _sym(trace.cell, name, notation)
     fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
     from_top = (base_p + H / 2.0) / rows_total  # panel centre, as a fraction from the top
     if name in SIGMOID_GATES:
@@ -292,7 +301,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool) -> tupl
     )  # fmt: skip
     small = 11 if not presentation else 15
     note = {
-        "text": f"{_panel_title(name).replace(' ', '<br>' if panel_px >= 80 else ' ', 1)}<br>"
+        "text": f"{_panel_title(name, sym).replace(' ', '<br>' if panel_px >= 80 else ' ', 1)}<br>"
         f"<span style='font-size:{small}px;color:#555'>"
         f"{_range_note(trace, name, sc)}</span>",
         "xref": "paper", "x": 0.0, "xanchor": "right",
@@ -311,6 +320,7 @@ def gate_heatmaps(
     max_frames: int = MAX_FRAMES,
     presentation: bool = False,
     max_cells: int = MAX_CELLS,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """Small multiples sharing the time axis: one heatmap (units × timesteps) per gate/state.
 
@@ -330,6 +340,9 @@ def gate_heatmaps(
         Larger fonts and panels, slower play.
     max_cells : int
         Heatmap cells sent at full time resolution (see :data:`MAX_CELLS`).
+    notation : str
+        The symbols (:data:`figures.notation.NOTATIONS`); deeplearning.ai's GRU draws
+        Γu = 1 − z in z's place.
 
     Returns
     -------
@@ -364,7 +377,7 @@ def gate_heatmaps(
     data, annotations = [], []
     for p, name in enumerate(names):
         geometry = (base[p], H, rows_total, panel_px)
-        heatmap, note = _heatmap_panel(trace, name, cols, geometry, presentation)
+        heatmap, note = _heatmap_panel(trace, name, cols, geometry, presentation, notation)
         data.append(heatmap)
         annotations.append(note)
 
@@ -416,7 +429,7 @@ def _grid(n: int) -> tuple[int, int]:
     return (1, 1) if n == 1 else ((n + 1) // 2, 2)
 
 
-def _bar_panel(name: str, now, sc: dict, p: int, box, *, x_title: str) -> tuple:
+def _bar_panel(name: str, now, sc: dict, p: int, box, *, x_title: str, sym: str) -> tuple:
     """One subplot of :func:`step_bars`: the bars of one vector (units on x) coloured on the
     quantity's fixed scale with a colour bar beside them, its two axes, and its title.
     ``box`` is the subplot's (left, top, width, height) in paper fractions."""
@@ -437,7 +450,7 @@ def _bar_panel(name: str, now, sc: dict, p: int, box, *, x_title: str) -> tuple:
         },
     }  # fmt: skip
     note = {
-        "text": _panel_title(name), "xref": "paper", "yref": "paper", "x": x0,
+        "text": _panel_title(name, sym), "xref": "paper", "yref": "paper", "x": x0,
         "y": y1, "xanchor": "left", "yanchor": "bottom", "showarrow": False,
     }  # fmt: skip
     fmt = ".2f" if name in SIGMOID_GATES else "+.2f"
@@ -453,7 +466,7 @@ def _bar_panel(name: str, now, sc: dict, p: int, box, *, x_title: str) -> tuple:
                 "ticktext": [f"{v:.2g}".replace("-", "−") for v in ticks],
             },
         },
-        hovertemplate=f"unit %{{x}} · {SYMBOLS[name]}=%{{y:{fmt}}}<extra></extra>",
+        hovertemplate=f"unit %{{x}} · {sym}=%{{y:{fmt}}}<extra></extra>",
     )  # fmt: skip
     return bar, axes, note
 
@@ -465,6 +478,7 @@ def step_bars(
     labels=None,
     max_frames: int = MAX_FRAMES,
     presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """The current step's vectors as bars: one subplot per gate/state, units on x.
 
@@ -487,11 +501,11 @@ def step_bars(
     for p, name in enumerate(names):
         r, c = divmod(p, ncols)
         box = (round(c * (w + gap_x), 6), round(1.0 - r * (h + gap_y), 6), w, h)
-        values = _series(trace, name)
+        values = _series(trace, name, notation)
         series.append(values)
         bar, axes, note = _bar_panel(
             name, values[t0], _scale(trace, name, values, presentation), p, box,
-            x_title="unit k" if r == nrows - 1 else "",
+            x_title="unit k" if r == nrows - 1 else "", sym=_sym(trace.cell, name, notation),
         )  # fmt: skip
         data.append(bar)
         layout_axes.update(axes)
@@ -540,7 +554,13 @@ def step_bars(
 
 
 def unit_lines(
-    trace, unit: int, *, labels=None, step: int | None = None, presentation: bool = False
+    trace,
+    unit: int,
+    *,
+    labels=None,
+    step: int | None = None,
+    presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """Every gate and state of unit ``unit`` over time, with a unified hover.
 
@@ -559,7 +579,8 @@ def unit_lines(
     data = []
     signed_max = 1.0
     for name in names:
-        v = _series(trace, name)[:, k]
+        v = _series(trace, name, notation)[:, k]
+        sym = _sym(trace.cell, name, notation)
         on_top = name in SIGMOID_GATES
         if not on_top:
             signed_max = max(signed_max, _finite_max_abs(v))
@@ -569,14 +590,14 @@ def unit_lines(
                 x=t,
                 y=_wire(v),
                 mode="lines",
-                name=f"{SYMBOLS[name]} {GATE_NAMES[name]}",
+                name=f"{sym} {GATE_NAMES[name]}",
                 line={
                     "color": QUANTITY_COLORS[name],
                     "dash": QUANTITY_DASH.get(name, "solid"),
                     "width": 3 if name == "h" else 2,
                 },
                 yaxis="y" if (on_top or not two) else "y2",
-                hovertemplate=f"{SYMBOLS[name]} = %{{y:{fmt}}}",
+                hovertemplate=f"{sym} = %{{y:{fmt}}}",
             )
         )
     lim = signed_max * 1.05
@@ -609,7 +630,8 @@ def unit_lines(
         layout.update(
             xaxis=xaxis,
             yaxis={
-                "range": [-lim, lim], "title": {"text": f"{SYMBOLS[signed[0]]} (±)"},
+                "range": [-lim, lim],
+                "title": {"text": f"{_sym(trace.cell, signed[0], notation)} (±)"},
                 "gridcolor": "#eee", "zerolinecolor": "#888",
             },
         )  # fmt: skip
@@ -632,6 +654,7 @@ def saturation_strip(
     labels=None,
     step: int | None = None,
     presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """A heat strip (gates × time) of the fraction of saturated units per step.
 
@@ -640,7 +663,15 @@ def saturation_strip(
     saturation : dict[str, ndarray (T,)]
         From ``engine.theory.gate_saturation``: gate name -> fraction in 0..1 per step;
         ``"all"`` (every gate unit of the step together) is drawn as the last row.
+    notation : str
+        The row names' symbols (a share of saturated units is the same for z and Γu = 1 − z:
+        z near 0 or 1 is 1 − z near 1 or 0).
     """
+    cell = "gru" if "z" in saturation else "lstm" if "f" in saturation else "rnn"
+
+    def row_name(k: str) -> str:
+        return "all gates" if k == "all" else f"{_sym(cell, k, notation)} {GATE_NAMES.get(k, k)}"
+
     keys = [k for k in saturation if k != "all"] + (["all"] if "all" in saturation else [])
     rows = [np.asarray(saturation[k], dtype=np.float64).reshape(-1) for k in keys]
     T = max((len(r) for r in rows), default=0)
@@ -664,9 +695,7 @@ def saturation_strip(
     for i, (key, r) in enumerate(zip(keys, rows, strict=True)):
         if len(r) < T:  # align on the last step
             r = np.concatenate([np.full(T - len(r), np.nan), r])
-        label = (
-            "all gates" if key == "all" else f"{SYMBOLS.get(key, key)} {GATE_NAMES.get(key, key)}"
-        )
+        label = row_name(key)
         data.append(
             go.Heatmap(
                 z=_wire(r[None, :]),
@@ -683,10 +712,7 @@ def saturation_strip(
         yaxis={
             "tickmode": "array",
             "tickvals": list(range(len(keys))),
-            "ticktext": [
-                "all gates" if k == "all" else f"{SYMBOLS.get(k, k)} {GATE_NAMES.get(k, k)}"
-                for k in keys
-            ],
+            "ticktext": [row_name(k) for k in keys],
             "range": [len(keys) - 0.5, -0.5],
             "showgrid": False,
             "zeroline": False,
@@ -741,28 +767,53 @@ _RNN_READ = {
 }
 
 
-def how_to_read(name: str, trace) -> str:
+def _h(notation: str, text: str) -> str:
+    """An RNN text with its state h (``h``, ``|h|``, ``h²``, ``h = 0``) in the notation's
+    symbol (deeplearning.ai's a)."""
+    return re.sub(r"(?<![\w/])h(?=[ |²)=,.]|$)", nt.short(notation, "rnn", "h"), text)
+
+
+def how_to_read(name: str, trace, *, notation: str = "pytorch") -> str:
     """The "how to read this" caption of a Gates over time figure for the trace's cell and
-    activation (the RNN has no gates; under ReLU its state is unbounded)."""
+    activation (the RNN has no gates; under ReLU its state is unbounded), its symbols in the
+    notation."""
     if trace.cell != "rnn":
-        return HOW_TO_READ[name]
+        c = nt.short(notation, "lstm", "c")
+        return HOW_TO_READ[name].replace("max|c|", f"max|{c}|")
     text = _RNN_READ[name]
     if isinstance(text, dict):
-        return text.get(trace.nonlinearity, text["tanh"])
+        return _h(notation, text.get(trace.nonlinearity, text["tanh"]))
     relu = trace.nonlinearity == "relu"
-    return text.format(range="ReLU: ±max|h| of the run, unbounded" if relu else "tanh: ±1")
+    text = text.format(range="ReLU: ±max|h| of the run, unbounded" if relu else "tanh: ±1")
+    return _h(notation, text)
 
 
 def _share(x: float) -> str:
     return f"{100 * x:.0f}%" if x == 0 or x >= 0.01 else "under 1%"
 
 
-def what_to_notice(trace) -> str:
+def _memory_gate(cell: str, notation: str) -> str:
+    """The memory gate's name in words and symbols: the LSTM's f, the GRU's z (in
+    deeplearning.ai's notation 1 − Γu, the same numbers: its Γu weighs the candidate)."""
+    if cell == "lstm":
+        f = nt.short(notation, cell, "f")
+        return f"forget gate {f} ({f} = 1 keeps the cell state)"
+    if nt.shown(notation, cell, "z") != "z":
+        u = nt.short(notation, cell, "omz")
+        return (
+            f"update gate's complement 1 − {u} ({nt.LABELS[notation]}'s convention: {u} = 1 "
+            f"takes the new candidate, so 1 − {u} = 1 keeps the old state)"
+        )
+    z = nt.short(notation, cell, "z")
+    return f"update gate {z} ({nt.LABELS[notation]}'s convention: {z} = 1 keeps the old state)"
+
+
+def what_to_notice(trace, *, notation: str = "pytorch") -> str:
     """The page's "What to notice" sentence computed from the run (plain text): for a gated
     cell the mean of its memory gate (LSTM f, GRU z), how many units hold it above 0.9 on
     average, and the share of saturated gate values; for the RNN its state under its
     activation (saturation for tanh; switched-off units, the largest |h| and any overflow for
-    ReLU)."""
+    ReLU). Symbols in the notation; the numbers are the same in every notation."""
     from engine.theory import gate_saturation
 
     from .gradients import fmt_gate
@@ -773,11 +824,7 @@ def what_to_notice(trace) -> str:
         gate = np.asarray(_series(trace, sym))
         per_unit = gate.mean(axis=0)
         held = int(np.sum(per_unit > 0.9))
-        what = (
-            "forget gate f (f = 1 keeps the cell state)"
-            if trace.cell == "lstm"
-            else "update gate z (PyTorch's convention: z = 1 keeps the old state)"
-        )
+        what = _memory_gate(trace.cell, notation)
         sat = float(np.mean(gate_saturation(trace)["all"]))
         mean = fmt_gate(float(gate.mean()))
         return (
@@ -788,20 +835,25 @@ def what_to_notice(trace) -> str:
             "where the gate's derivative is almost 0."
         )
     h = np.asarray(_series(trace, "h"))
+    if notation == "pytorch":
+        eq = "h_t = ACT(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh)"
+    else:
+        eq = nt.ufill("@h@ = ACT(@W_x@ @x@ + @U_h@ @h_prev@ + @b@)", notation, "rnn")
     if trace.nonlinearity != "relu":
         sat = float(np.mean(np.abs(h) > 0.95))
-        return (
-            "The vanilla RNN has no gates: its one panel is the state h_t = tanh(W_ih x_t + "
-            f"b_ih + W_hh h_(t−1) + b_hh), bounded by ±1. {_share(sat)} of its values are "
+        return _h(notation, (
+            "The vanilla RNN has no gates: its one panel is the state "
+            f"{eq.replace('ACT', 'tanh')}, "
+            f"bounded by ±1. {_share(sat)} of its values are "
             "saturated (|h| > 0.95), where tanh′ = 1 − h² < 0.1 and little gradient passes."
-        )
+        ))  # fmt: skip
     off = int(np.sum(h[-1] <= 0))
-    text = (
-        "The vanilla RNN has no gates: its one panel is the state h_t = ReLU(W_ih x_t + b_ih "
-        "+ W_hh h_(t−1) + b_hh), unbounded. At the last step "
+    text = _h(notation, (
+        f"The vanilla RNN has no gates: its one panel is the state {eq.replace('ACT', 'ReLU')}, "
+        "unbounded. At the last step "
         f"{off} of {H} unit{'s are' if off != 1 else ' is'} switched off (h = 0, so ReLU′ = 0 "
         "and no gradient passes there)"
-    )
+    ))  # fmt: skip
     capped = np.flatnonzero(np.any(h >= STATE_LIMIT, axis=-1))
     if capped.size:
         return text + (
@@ -810,4 +862,6 @@ def what_to_notice(trace) -> str:
             "gradient through them is named overflow, never zero."
         )
     largest = style.fmt_grad(float(np.max(np.abs(h))))
-    return text + f"; the active ones pass it with ReLU′ = 1. The largest |h| is {largest}."
+    return text + _h(
+        notation, f"; the active ones pass it with ReLU′ = 1. The largest |h| is {largest}."
+    )

@@ -253,3 +253,23 @@ def shown(notation: str, cell: str, gate: str) -> str:
     """The quantity a gate's box and equation show: deeplearning.ai's GRU shows Γu = 1 − z
     (``omz``) where the others show z."""
     return "omz" if (notation, cell, gate) == ("dlai", "gru", "z") else gate
+
+
+def html(notation: str, cell: str, quantity: str) -> str:
+    """The symbol of a quantity for Plotly's HTML-like text: :func:`usym` with its subscripts
+    as ``<sub>`` (``h<sub>t−1</sub>``, ``a⟨t⟩``, ``Γu``); PyTorch's are
+    :data:`figures.style.SYMBOLS`'s."""
+    return html_text(usym(notation, cell, quantity))
+
+
+def html_text(text: str) -> str:
+    """Plain Unicode from :func:`usym` / :func:`ufill` with ``_{…}`` and ``_t`` drawn as
+    ``<sub>`` (for Plotly titles, axis titles, hovers and legends)."""
+    text = re.sub(r"_\{([^}]*)\}", r"<sub>\1</sub>", text)
+    return re.sub(r"_(\w)", r"<sub>\1</sub>", text)
+
+
+def hfill(template: str, notation: str, cell: str) -> str:
+    """:func:`ufill` for Plotly text: the notation's symbols with their subscripts as
+    ``<sub>``."""
+    return html_text(ufill(template, notation, cell))

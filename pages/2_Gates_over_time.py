@@ -21,12 +21,13 @@ step = min(max(int(step), 0), T - 1)
 figure_box, text_box = ui.layout.figure_first(lesson)
 with text_box:
     ui.notice_subsampled(T, len(style.frame_steps(T)))
-    st.markdown(f"**What to notice:** {ui.md_escape(gates.what_to_notice(trace))}")
+    notice = gates.what_to_notice(trace, notation=lesson.notation)
+    st.markdown(f"**What to notice:** {ui.md_escape(notice)}")
 with figure_box:
     ui.chart(
         charts.cell_figure("gate_heatmaps", lesson, step=step, presentation=lesson.present),
         key=keys.GATES_HEATMAPS,
-        caption=gates.how_to_read("gate_heatmaps", trace),
+        caption=gates.how_to_read("gate_heatmaps", trace, notation=lesson.notation),
     )
 
 left, right = ui.layout.columns(2, lesson)
@@ -34,7 +35,7 @@ with left:
     ui.chart(
         charts.cell_figure("step_bars", lesson, step=step, presentation=lesson.present),
         key=keys.GATES_BARS,
-        caption=gates.how_to_read("step_bars", trace),
+        caption=gates.how_to_read("step_bars", trace, notation=lesson.notation),
     )
 with right:
     unit = ui.layout.lesson_control(
@@ -45,11 +46,11 @@ with right:
     ui.chart(
         charts.cell_figure("unit_lines", lesson, unit=unit, step=step, presentation=lesson.present),
         key=keys.GATES_UNIT,
-        caption=gates.how_to_read("unit_lines", trace),
+        caption=gates.how_to_read("unit_lines", trace, notation=lesson.notation),
     )
 ui.chart(
     charts.cell_figure("saturation_strip", lesson, step=step, presentation=lesson.present),
     key=keys.GATES_SATURATION,
-    caption=gates.how_to_read("saturation_strip", trace),
+    caption=gates.how_to_read("saturation_strip", trace, notation=lesson.notation),
 )
 ui.downloads(run, lesson, key=keys.GATES_DOWNLOADS)

@@ -70,8 +70,10 @@ def _cell_figure(name: str, key: Lesson, csv: bytes | None, options: tuple) -> g
 
 def cell_figure(name: str, lesson: Lesson, **options) -> go.Figure:
     """One cell's figure (``gate_heatmaps``, ``step_bars``, ``unit_lines``,
-    ``saturation_strip``) for the lesson, built once and shared."""
+    ``saturation_strip``) for the lesson, built once and shared, in the lesson's notation (part
+    of the cache key: the model key keeps it for the GRU only)."""
     key = compute.model_key(lesson, lesson.cell)
+    options = {**options, "notation": lesson.notation}
     return _cell_figure(name, key, csv_upload(), tuple(sorted(options.items())))
 
 

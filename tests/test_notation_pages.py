@@ -1,0 +1,190 @@
+"""The Notation choice on the pages beyond Step through (issue 10): Gates over time and
+Vanishing gradients draw every symbol in the lesson's notation and the same numbers, except the
+GRU of deeplearning.ai and Cho 2014 (a different model: the reset gate before the product) and
+deeplearning.ai's Γu, drawn as 1 − z (as Step through's strips draw it)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+import engine
+from engine import theory
+from figures import gates
+from figures import notation as nt
+from tests.test_pages import assert_clean, charts, open_page
+
+T, H, D = 9, 5, 3
+CELLS = ("rnn", "gru", "lstm")
+GATES = "pages/2_Gates_over_time.py"
+
+
+@functools.cache
+def trace_of(cell, reset="after", nl="tanh"):
+    params = engine.init_params(cell, D, H, seed=7)
+    xs = np.random.default_rng(7).standard_normal((T, D))
+    kw = {"gru_reset": reset} if cell == "gru" else {"nonlinearity": nl}
+    return engine.forward(cell, params, xs, **kw)
+
+
+def text_of(fig) -> str:
+    return json.dumps(fig.to_plotly_json(), default=str, ensure_ascii=False)
+
+
+def decode(v) -> np.ndarray:
+    """A Plotly array spec (base64 ``bdata`` with its ``shape`` "16, 12", or a list)."""
+    if isinstance(v, dict) and "bdata" in v:
+        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+        shape = v.get("shape")
+        if isinstance(shape, str):
+            shape = [int(n) for n in shape.split(",")]
+        return a.reshape(shape) if shape else a
+    return np.asarray(v)
+
+
+def heatmap_values(spec) -> dict[str, np.ndarray]:
+    """Each heatmap panel's numbers by its name (the hover's symbol)."""
+    out = {}
+    for tr in spec["data"]:
+        if tr["type"] == "heatmap":
+            sym = tr["hovertemplate"].split(" · ")[2].split("=")[0]
+            out[sym] = decode(tr["z"]).astype(np.float64)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# The builders
+# --------------------------------------------------------------------------------------------
+
+PYTORCH_ONLY = {  # symbols a notation must not show, per cell
+    "dlai": {"lstm": ("h<sub>t</sub>", "i<sub>t</sub>", "g<sub>t</sub>"),
+             "gru": ("z<sub>t</sub>", "n<sub>t</sub>", "h<sub>t</sub>"),
+             "rnn": ("h<sub>t</sub>",)},
+    "cho": {"lstm": ("c<sub>t</sub>", "g<sub>t</sub>"), "gru": ("n<sub>t</sub>",), "rnn": ()},
+    "pytorch": {"lstm": ("Γ", "C̃"), "gru": ("Γ", "h̃"), "rnn": ("a⟨",)},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_gates_builders_name_every_quantity_in_the_notation(cell, notation):
+    trace = trace_of(cell)
+    sat = theory.gate_saturation(trace)
+    figs = [gates.gate_heatmaps(trace, notation=notation, max_frames=0),
+            gates.step_bars(trace, notation=notation, max_frames=0),
+            gates.unit_lines(trace, 1, notation=notation),
+            gates.saturation_strip(sat, notation=notation)]  # fmt: skip
+    for q in gates.QUANTITIES[cell]:
+        sym = nt.html(notation, cell, nt.shown(notation, cell, q))
+        for fig in figs[:3]:
+            assert sym in text_of(fig), (q, sym)
+        if q in sat:
+            assert sym in text_of(figs[3]), (q, sym)
+    for fig in figs:
+        for bad in PYTORCH_ONLY[notation][cell]:
+            assert bad not in text_of(fig), bad
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_gates_builders_draw_the_same_numbers_and_dlai_gamma_u_as_one_minus_z(cell, notation):
+    trace = trace_of(cell)
+    base = gates.gate_heatmaps(trace, max_frames=0)
+    fig = gates.gate_heatmaps(trace, notation=notation, max_frames=0)
+    bars = gates.step_bars(trace, notation=notation, max_frames=0, step=3)
+    lines = gates.unit_lines(trace, 2, notation=notation)
+    for q, a, b, bar, line in zip(gates.QUANTITIES[cell], base.data, fig.data, bars.data,
+                                  lines.data, strict=True):  # fmt: skip
+        flip = nt.shown(notation, cell, q) != q
+        assert flip == (notation == "dlai" and q == "z")
+        expect = 1.0 - np.asarray(a.z, np.float64) if flip else np.asarray(a.z)
+        assert_allclose(np.asarray(b.z, np.float64), expect, atol=1e-7)  # float32 on the wire
+        raw = gates._series(trace, q)
+        want = 1.0 - raw if flip else raw
+        assert_allclose(np.asarray(bar.y, np.float64), want[3], atol=1e-7)
+        assert_allclose(np.asarray(line.y, np.float64), want[:, 2], atol=1e-7)
+    strip = gates.saturation_strip(theory.gate_saturation(trace), notation=notation)
+    pt = gates.saturation_strip(theory.gate_saturation(trace))
+    for a, b in zip(pt.data, strip.data, strict=True):
+        assert_array_equal(np.asarray(a.z), np.asarray(b.z))
+
+
+def test_gates_notice_names_the_memory_gate_in_the_notation_with_the_same_numbers():
+    lstm, gru = trace_of("lstm"), trace_of("gru", "before")
+    mean_f = f"averages {gru.gates['z'].mean():.2f}"
+    text = gates.what_to_notice(lstm, notation="dlai")
+    assert "forget gate Γf (Γf = 1 keeps" in text and " f " not in text
+    assert f"averages {lstm.gates['f'].mean():.2f}" in text
+    text = gates.what_to_notice(gru, notation="dlai")
+    assert "1 − Γu" in text and mean_f in text and " z " not in text
+    text = gates.what_to_notice(gru, notation="cho")
+    assert "update gate z (Cho 2014 / colah's convention" in text and mean_f in text
+    for nl in ("tanh", "relu"):
+        rnn = trace_of("rnn", nl=nl)
+        text = gates.what_to_notice(rnn, notation="dlai")
+        assert "a⟨t⟩ = " in text and "|h|" not in text and "h_t" not in text
+        for name in gates.HOW_TO_READ:
+            caption = gates.how_to_read(name, rnn, notation="dlai")
+            assert not re.search(r"(?<![\w/])h(?!\w)", caption), caption
+    assert "max|C|" in gates.how_to_read("gate_heatmaps", lstm, notation="cho")
+
+
+# --------------------------------------------------------------------------------------------
+# Gates over time through AppTest
+# --------------------------------------------------------------------------------------------
+
+
+def before_gru(notation) -> np.ndarray:
+    """The z the page's lesson (T = 12) gets from the engine: the reset-before GRU in
+    deeplearning.ai's and Cho 2014's notation, PyTorch's otherwise (units × steps)."""
+    import dataclasses
+
+    from ui import compute, state
+
+    lesson = dataclasses.replace(state.DEFAULT, cell="gru", T=12, notation=notation)
+    trace = compute.run(lesson).trace
+    assert trace.gru_reset == nt.GRU_RESET[notation]
+    return np.asarray(trace.gates["z"]).T
+
+
+def page_text(at) -> str:
+    parts = [str(el.value) for kind in ("markdown", "caption") for el in at.get(kind)]
+    return "\n".join(parts + [json.dumps(s, ensure_ascii=False) for s in charts(at)])
+
+
+@functools.cache
+def gates_page(cell, notation):
+    at = open_page(GATES, {"cell": cell, "notation": notation, "T": "12"})
+    assert_clean(at)
+    return page_text(at), heatmap_values(charts(at)[0])
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_gates_page_draws_the_notation_and_the_same_numbers(cell, notation):
+    text, values = gates_page(cell, notation)
+    syms = [nt.html(notation, cell, nt.shown(notation, cell, q)) for q in gates.QUANTITIES[cell]]
+    assert list(values) == syms
+    for bad in PYTORCH_ONLY[notation][cell]:
+        assert bad not in text, bad
+    if cell != "gru":
+        _, base = gates_page(cell, "pytorch")
+        for a, b in zip(base.values(), values.values(), strict=True):
+            assert_array_equal(a, b)
+    elif notation == "pytorch":
+        assert_array_equal(values["z<sub>t</sub>"], before_gru("pytorch").astype(np.float32))
+    else:
+        assert not np.allclose(values["r<sub>t</sub>" if notation == "cho" else "Γr"],
+                               gates_page("gru", "pytorch")[1]["r<sub>t</sub>"])  # fmt: skip
+        got = values["z<sub>t</sub>"] if notation == "cho" else 1.0 - values["Γu"]
+        assert_allclose(got, before_gru(notation), atol=1e-7)  # float32 on the wire
+    if notation == "dlai" and cell == "gru":  # the reset-before GRU, as Cho 2014's; Γu = 1 − z
+        _, cho = gates_page(cell, "cho")
+        for q, a, b in zip("rznh", cho.values(), values.values(), strict=True):
+            assert_allclose(b, 1.0 - a if q == "z" else a, atol=1e-7)
