@@ -5,6 +5,7 @@ Examples::
     python -m lesson --preset "Wallet (text)" --out wallet.html
     python -m lesson --text "The keys I lost in May were in my coat" --cell gru --H 32
     python -m lesson --numbers "1 0 0 0 0 0 0 0 0 0" --seed 3 --out impulse.html
+    python -m lesson --preset "Wallet (text)" --notation dlai --out wallet_dlai.html
 
 Bad input ends with a one-line error and exit code 2 (argparse's convention).
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from engine import CELLS, InputError
 from engine.inputs import PRESETS
+from figures.notation import GRU_RESET, LABELS, NOTATIONS
 
 from .build import build_html
 from .settings import APP_URL, DEFAULT, MAX_H, MAX_T, MEASURES, Settings, replace
@@ -84,6 +86,16 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT.measure,
         help="the gradient measure of the comparison (x, h or bptt)",
     )
+    p.add_argument(
+        "--notation",
+        choices=NOTATIONS,
+        default=DEFAULT.notation,
+        help="the symbols: "
+        + ", ".join(f"{n} ({LABELS[n]})" for n in NOTATIONS)
+        + f" (default {DEFAULT.notation}); the GRU of "
+        + " and ".join(n for n in NOTATIONS if GRU_RESET[n] == "before")
+        + " is the reset-before model (Cho 2014), a different model from PyTorch's",
+    )
     p.add_argument("--app-url", default=APP_URL, help=f"the live app (default {APP_URL})")
     p.add_argument(
         "--out",
@@ -98,7 +110,7 @@ def parser() -> argparse.ArgumentParser:
 def settings_from(args: argparse.Namespace) -> Settings:
     """The lesson the arguments describe (validated: InputError on a bad combination)."""
     changes = {"cell": args.cell, "H": args.H, "seed": args.seed, "T": args.T,
-               "unit": args.unit, "measure": args.measure}  # fmt: skip
+               "unit": args.unit, "measure": args.measure, "notation": args.notation}  # fmt: skip
     if args.text is not None:
         changes |= {"source": "text", "text": args.text}
     elif args.numbers is not None:

@@ -23,6 +23,7 @@ from plotly.offline import get_plotlyjs
 import engine
 from engine import theory
 from figures import gates, gradients, style, timeline
+from figures import notation as nt
 
 from . import compute
 from .settings import APP_URL, Settings, app_link, rows, validate
@@ -58,10 +59,29 @@ TIMELINE_CAPTION = {
     "token chips move the diagram, the equations and the vectors together (← → and Space too, "
     "once a control of this timeline has the focus).",
     "backward": "How to read this: the colours are gradient magnitudes |∂L/∂·| on a log scale "
-    "fitted to this run, for a loss L = Σ h_T on the last step; the walk runs from the last step "
-    "to the first. The number written on the state path is the factor the gradient is "
+    "fitted to this run, for a loss L = Σ @h_last@ on the last step; the walk runs from the last "
+    "step to the first. The number written on the state path is the factor the gradient is "
     "multiplied by at each step on its way back (for the RNN, a bound on it).",
 }
+"""The timelines' how-to-read lines; ``@q@`` is the notation's symbol of q."""
+RESET_BEFORE_CAPTION = (
+    " This GRU is the reset-before model (Cho et al. 2014): @r@ multiplies @h_prev@ before the "
+    "recurrent product, so its numbers are not those of PyTorch's GRU."
+)
+OMZ_CAPTION = " Here @omz@ = 1 − z weighs the candidate @n@: its box and numbers are 1 − z."
+
+
+def timeline_caption(mode: str, cell: str, notation: str, reset: str) -> str:
+    """A timeline's how-to-read line in the notation's symbols; for a GRU with its reset gate
+    before the product (``reset``, the trace's), which model it is."""
+    text = TIMELINE_CAPTION[mode]
+    if notation != "pytorch":
+        text += f" Symbols: {nt.LABELS[notation]}'s."
+    if cell == "gru" and reset == "before":
+        text += RESET_BEFORE_CAPTION
+    if cell == "gru" and nt.shown(notation, cell, "z") == "omz":
+        text += OMZ_CAPTION
+    return nt.ufill(text, notation, cell)
 
 
 def _json(obj) -> str:
@@ -133,11 +153,12 @@ def _timelines(s: Settings, runs: dict) -> dict:
         for mode in guides:
             step = 0 if mode == "forward" else T - 1
             data = timeline.timeline_data(
-                r.trace, r.grads, r.labels, unit=min(s.unit, r.trace.H - 1), mode=mode, step=step
-            )
+                r.trace, r.grads, r.labels, unit=min(s.unit, r.trace.H - 1), mode=mode,
+                step=step, notation=s.notation,
+            )  # fmt: skip
             data.update(
                 key=f"{cell}-{mode}", uid=f"{cell}{mode[0]}", step=step, present=False,
-                caption=TIMELINE_CAPTION[mode], guides={},
+                caption=timeline_caption(mode, cell, s.notation, r.trace.gru_reset), guides={},
                 ladderTitle=f"Equations for unit k = {data['unit']} ({mode})",
                 stripsTitle="Every unit at this step (unit k outlined)",
             )  # fmt: skip
@@ -230,7 +251,7 @@ def build_html(
             f"This sequence has {seq.T:,} steps: the animations show {style.MAX_FRAMES} evenly "
             "spaced steps (the first and the last included); every number is computed for all."
         )
-    return _page(s, seq, link, figures, data, notes, cmp, js)
+    return _page(s, seq, link, figures, data, notes, cmp, js, runs["gru"].trace.gru_reset)
 
 
 def _e(text) -> str:
@@ -249,12 +270,26 @@ def _figure_blocks(items, prefix: str) -> tuple[str, str]:
     return "\n".join(blocks), "\n".join(scripts)
 
 
-def _page(s, seq, link, figures, data, notes, cmp, js) -> str:
+def models_sentence(notation: str, gru_reset: str) -> str:
+    """Which equations computed the numbers and in which symbols they are written."""
+    if notation == "pytorch" and gru_reset == "after":
+        return "PyTorch's equations"
+    said = f"written in {nt.LABELS[notation]}'s symbols"
+    if gru_reset == "before":
+        return (
+            f"{said}; the RNN and the LSTM are PyTorch's models, the GRU is the reset-before "
+            "model of Cho et al. 2014 (its reset gate multiplies the old state before the "
+            "recurrent product)"
+        )
+    return f"{said}; every cell is PyTorch's model"
+
+
+def _page(s, seq, link, figures, data, notes, cmp, js, gru_reset) -> str:
     name = style.CELL_NAMES[s.cell]
     what = {"preset": s.preset, "text": s.text, "numbers": s.numbers, "csv": "a CSV file"}
     title = f"gatescope lesson: {what[s.source]}"
     settings_rows = "\n".join(
-        f"<tr><th scope='row'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows(s)
+        f"<tr><th scope='row'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows(s, gru_reset)
     )
     gate_html, gate_json = _figure_blocks(figures["gates"], "gates")
     grad_html, grad_json = _figure_blocks(figures["gradients"], "vg")
@@ -288,7 +323,7 @@ def _page(s, seq, link, figures, data, notes, cmp, js) -> str:
 <h1>{_e(title)}</h1>
 <p>An RNN, a GRU and an LSTM on the same sequence of {seq.T:,} steps
 (D = {seq.D}, H = {s.H}, seed {s.seed}), computed exactly by gatescope's NumPy engine (float64,
-PyTorch's equations). This file works offline: open it in any browser.</p>
+{_e(models_sentence(s.notation, gru_reset))}). This file works offline: open it in any browser.</p>
 <p class="ls-tokens">Tokens: {_e(tokens)}</p>
 {note_html}
 <p><a id="ls-app-link" href="{_e(link)}">Open this lesson in the live app</a>

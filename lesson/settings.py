@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from engine import CELLS, RECURRENT_INITS, InputError
 from engine.inputs import PRESETS
+from figures.notation import GRU_RESET, LABELS, NOTATIONS
 
 MAX_URL_TEXT = 2000  # characters of text or numbers a link carries (as the app)
 MAX_T = 2000
@@ -46,6 +47,9 @@ class Settings:
     activation: str = "tanh"
     measure: str = "x"
     unit: int = 0
+    notation: str = "pytorch"
+    """The symbols (:data:`figures.notation.NOTATIONS`); deeplearning.ai's and Cho 2014's GRU
+    is also a different model (the reset gate before the recurrent product)."""
 
 
 DEFAULT = Settings()
@@ -66,6 +70,7 @@ _CHOICES = {
     "init": RECURRENT_INITS,
     "activation": ("tanh", "relu"),
     "measure": MEASURES,
+    "notation": NOTATIONS,
 }
 _RANGES = {
     "dim": (1, 64),
@@ -123,12 +128,29 @@ def app_link(settings: Settings, app_url: str = APP_URL) -> str:
     return app_url + ("?" + q if q else "")
 
 
-def rows(settings: Settings) -> list[tuple[str, str]]:
+def rows(settings: Settings, gru_reset: str | None = None) -> list[tuple[str, str]]:
     """Every setting as (name, value) for the file's settings table: the input in use
-    (its source and content), then every other field, defaults included."""
+    (its source and content), then every other field, defaults included, the notation by its
+    name and which GRU model ran (``gru_reset``: the GRU trace's, default the notation's)."""
     content = {"preset": settings.preset, "text": settings.text, "numbers": settings.numbers,
                "csv": "csv upload"}[settings.source]  # fmt: skip
     out = [("source", settings.source), ("input", content)]
-    skip = {"source", "preset", "text", "numbers"}
+    skip = {"source", "preset", "text", "numbers", "notation"}
     out += [(n, str(getattr(settings, n))) for n in FIELDS if n not in skip]
+    out.append(("notation", f"{LABELS[settings.notation]} ({settings.notation})"))
+    out.append(("GRU model", gru_model(gru_reset or GRU_RESET[settings.notation])))
     return out
+
+
+def gru_model(reset: str) -> str:
+    """Which GRU a run with this reset placement is, said plainly (``trace.gru_reset``)."""
+    if reset == "before":
+        return (
+            "reset before the product (Cho et al. 2014, Keras reset_after=False): the reset "
+            "gate multiplies the old state before the recurrent matrix. This is a different "
+            "model from PyTorch's, so its numbers differ from a PyTorch-notation lesson's."
+        )
+    return (
+        "reset after the product (PyTorch's nn.GRU): the reset gate multiplies the recurrent "
+        "product plus its bias."
+    )

@@ -246,3 +246,173 @@ def test_a_gru_gradient_clipped_at_the_cap_reads_overflow_in_the_file():
         h.rsplit(" · ", 1)[0] + f" · {fmt_grad(float(v))}"
         for h, v in zip(hover[last + 1 :], raw[last + 1 :], strict=True)
     ]
+
+
+# --- the lesson file in the learner's notation (issue 11's --notation) ---------------------------
+
+NOTATIONS = ("pytorch", "dlai", "cho")
+TEXT_KEYS = ("label", "hover", "lhs", "symbolic", "caption", "substepLabels", "cellName",
+             "ladderTitle", "stripsTitle")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def notation_pages() -> dict[str, str]:
+    return {n: build_html(dataclasses.replace(DEFAULT, notation=n)) for n in NOTATIONS}
+
+
+def _words(obj) -> str:
+    """Every text the timeline shows (labels, hovers, MathML with its entities read, captions),
+    not its element ids or colour codes."""
+    import html as _html
+
+    out = []
+
+    def walk(o, shown=False):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                walk(v, shown or k in TEXT_KEYS)
+        elif isinstance(o, list):
+            for v in o:
+                walk(v, shown)
+        elif isinstance(o, str) and shown:
+            out.append(_html.unescape(o))
+
+    walk(obj)
+    return "\n".join(out)
+
+
+def test_settings_take_the_notation_like_the_lesson():
+    from lesson.settings import rows
+
+    assert DEFAULT.notation == state.DEFAULT.notation == "pytorch"
+    with pytest.raises(engine.InputError, match="notation 'greek' is not one of: pytorch, dlai"):
+        build_html(dataclasses.replace(DEFAULT, notation="greek"))
+    table = dict(rows(dataclasses.replace(DEFAULT, notation="cho")))
+    assert table["notation"] == "Cho 2014 / colah (cho)"
+    assert table["GRU model"].startswith("reset before the product")
+    assert dict(rows(DEFAULT))["GRU model"].startswith("reset after the product (PyTorch")
+
+
+@pytest.mark.parametrize("notation", ["dlai", "cho"])
+def test_the_link_back_carries_the_notation(notation):
+    s = dataclasses.replace(DEFAULT, notation=notation, cell="gru")
+    assert query(s) == {"cell": "gru", "notation": notation}
+    assert f"notation={notation}" in app_link(s, "http://example.org/")
+    assert state.from_query(query(s)) == (state.Lesson(**dataclasses.asdict(s)), [])
+    assert "notation" not in query(DEFAULT)
+
+
+def test_each_notations_symbols_in_the_timelines(notation_pages):
+    from figures import notation as nt
+
+    for notation, page in notation_pages.items():
+        timelines = _data(page)["timelines"]
+        for key, tl in timelines.items():
+            cell = key.split("-")[0]
+            assert tl["notation"] == notation, key
+            words = _words(tl)
+            for q in ("h", "h_prev", *engine.cells.GATES[cell]):
+                q = nt.shown(notation, cell, q)
+                mine, torch = nt.usym(notation, cell, q), nt.usym("pytorch", cell, q)
+                assert mine in words, (key, q, mine)
+                if mine != torch:
+                    assert torch not in words, (notation, key, q, torch)
+    dlai = _words(_data(notation_pages["dlai"])["timelines"]["lstm-forward"])
+    assert "Γ" in dlai and "a⟨t⟩" in dlai and "<mi>Γ</mi>" in dlai  # the MathML too
+    assert "h_t" not in dlai and "f_t" not in dlai
+    cho = _words(_data(notation_pages["cho"])["timelines"]["lstm-forward"])
+    assert "C_t" in cho and "c_t" not in cho and "Γ" not in cho
+
+
+def test_the_file_says_which_gru_ran(notation_pages):
+    for notation, page in notation_pages.items():
+        caption = _data(page)["timelines"]["gru-forward"]["caption"]
+        table = page.split('id="ls-settings"', 1)[1]
+        if notation == "pytorch":
+            assert "reset-before" not in caption and "PyTorch&#x27;s equations)" in page
+            assert "reset after the product" in table
+        else:
+            assert "This GRU is the reset-before model" in caption
+            assert "reset before the product" in table and "a different model" in table
+            assert "the GRU is the reset-before model" in page
+        assert ("Γu = 1 − z" in caption) == (notation == "dlai")
+        assert "reset-before" not in _data(page)["timelines"]["lstm-forward"]["caption"]
+
+
+TERM = re.compile(r"[+−]\s?\d+\.\d+")  # a signed term of a ladder line ("+ 0.08")
+NUMBER = re.compile(r"[+−]?\d+\.\d+(?:×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?|(?<== )[+−]?\d+")  # in a note
+
+
+def _numbers(tl: dict):
+    """What a timeline shows as numbers (the ladder's terms follow each notation's order, so
+    they are compared as a set per line)."""
+    tl = json.loads(json.dumps(tl, ensure_ascii=False))  # tuples as the file's lists
+    return (
+        {k: tl["diagram"][k] for k in ("fill", "text", "widths", "sizes")},
+        [(r["name"], r["result"], [sorted(x.replace(" ", "") for x in TERM.findall(" ".join(f)))
+                                  for f in r["numbers"]])
+         for r in tl["ladder"]],
+        [(s["name"], s["codes"]) for s in tl["strips"]],
+        tl["frames"], tl["tokens"], [NUMBER.findall(f) for f in tl["factor"] or []], tl["alerts"],
+    )  # fmt: skip
+
+
+def test_lstm_and_rnn_numbers_do_not_depend_on_the_notation(notation_pages):
+    data = {n: _data(p)["timelines"] for n, p in notation_pages.items()}
+    for key in data["pytorch"]:
+        if key.startswith("gru"):
+            continue
+        assert _numbers(data["dlai"][key]) == _numbers(data["pytorch"][key]), key
+        assert _numbers(data["cho"][key]) == _numbers(data["pytorch"][key]), key
+    seq, _ = sequence(DEFAULT)
+    ref = run(DEFAULT, seq, "lstm").trace
+    for n in ("dlai", "cho"):
+        other = run(dataclasses.replace(DEFAULT, notation=n), seq, "lstm").trace
+        assert np.array_equal(other.h, ref.h) and np.array_equal(other.c, ref.c)
+    # the gradient figures' numbers too (their symbols are figures/gradients.py's)
+    for name in ("gradient_vs_lag", "lstm_path"):
+        assert (
+            _figure(notation_pages["dlai"], name)["data"][0]["y"]
+            == _figure(notation_pages["pytorch"], name)["data"][0]["y"]
+        ), name
+
+
+def test_the_dlai_gru_is_the_engines_reset_before_model(notation_pages):
+    from figures.timeline import timeline_data
+    from lesson.compute import params_for
+
+    s = dataclasses.replace(DEFAULT, notation="dlai")
+    seq, _ = sequence(s)
+    params = params_for(s, "gru", seq.D)
+    want = engine.forward("gru", params, seq.values, gru_reset="before")
+    got = run(s, seq, "gru").trace
+    assert got.gru_reset == "before"
+    assert np.array_equal(got.h, want.h)
+    after = engine.forward("gru", params, seq.values)
+    assert not np.allclose(after.h, want.h)  # a different model, so the check can fail
+    grads = engine.backward(want, engine.theory.last_step_seed(want))
+    for mode, step in (("forward", 0), ("backward", want.T - 1)):
+        shown = _data(notation_pages["dlai"])["timelines"][f"gru-{mode}"]
+        ref = timeline_data(want, grads, seq.labels, unit=0, mode=mode, step=step,
+                            notation="dlai")  # fmt: skip
+        assert _numbers(shown) == _numbers(ref), mode
+        pytorch = _data(notation_pages["pytorch"])["timelines"][f"gru-{mode}"]
+        assert _numbers(pytorch) != _numbers(ref), mode
+
+
+@pytest.mark.parametrize("notation", NOTATIONS)
+def test_cli_writes_the_notation(notation, tmp_path):
+    out = tmp_path / "n.html"
+    assert main(["--notation", notation, "--H", "4", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert {t["notation"] for t in _data(page)["timelines"].values()} == {notation}
+    assert (f"notation={notation}" in page) == (notation != "pytorch")
+
+
+def test_cli_rejects_an_unknown_notation(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--notation", "greek", "--out", str(tmp_path / "x.html")])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--notation: invalid choice: 'greek'" in err and "'dlai'" in err
+    assert "Traceback" not in err and not (tmp_path / "x.html").exists()
