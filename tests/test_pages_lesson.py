@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -64,3 +65,44 @@ def test_the_button_builds_the_same_file_as_the_command_line():
     assert lesson_download.lesson_html(s, None, link) == build_html(s, link=link)
     # a unit beyond a smaller H is fitted to it, as the pages do, never an error on click
     assert lesson_download.settings(dataclasses.replace(lesson, unit=40)).unit == 7
+
+
+@pytest.fixture
+def deferred(monkeypatch) -> dict:
+    """file_id → the callable a download button defers (what a click on it runs)."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    calls: dict = {}
+    add = MediaFileManager.add_deferred
+
+    def record(self, data_callable, *args, **kwargs):
+        file_id = add(self, data_callable, *args, **kwargs)
+        calls[file_id] = data_callable
+        return file_id
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    return calls
+
+
+@pytest.mark.parametrize("notation", ["dlai", "cho"])
+def test_the_button_on_a_page_in_a_notation_gives_a_file_in_it(deferred, notation):
+    at = open_page("pages/1_Step_through.py", {"notation": notation, "cell": "gru", "H": "4"})
+    assert_clean(at)
+    (button,) = html_buttons(at)
+    page = deferred[button.proto.deferred_file_id]()  # what clicking the button downloads
+    data = json.loads(page.split('id="ls-data">', 1)[1].split("</script>")[0])
+    assert {t["notation"] for t in data["timelines"].values()} == {notation}
+    assert data["timelines"]["gru-forward"]["H"] == 4
+    assert f"notation={notation}" in page  # the link back opens the same notation
+    assert "reset before the product" in page.split('id="ls-settings"', 1)[1]
+    s = lesson_download.settings(dataclasses.replace(state.DEFAULT, notation=notation))
+    assert s.notation == notation
+
+
+def test_the_button_on_a_pytorch_page_gives_a_pytorch_file(deferred):
+    at = open_page("pages/3_Vanishing_gradients.py", {"H": "4"})
+    (button,) = html_buttons(at)
+    page = deferred[button.proto.deferred_file_id]()
+    data = json.loads(page.split('id="ls-data">', 1)[1].split("</script>")[0])
+    assert {t["notation"] for t in data["timelines"].values()} == {"pytorch"}
+    assert "notation=" not in page

@@ -27,8 +27,9 @@ HELP = (
 
 
 def settings(lesson: Lesson) -> Settings:
-    """The exporter's settings for a lesson (the same field names; the unit k fitted to H, as
-    the pages fit it)."""
+    """The exporter's settings for a lesson (the same field names, the notation among them, so
+    the file is in the page's symbols and runs its GRU; the unit k fitted to H, as the pages
+    fit it)."""
     values = {name: getattr(lesson, name) for name in FIELDS}
     return Settings(**values | {"unit": min(max(int(lesson.unit), 0), lesson.H - 1)})
 
