@@ -76,3 +76,28 @@ def test_each_cell_forward_and_backward(page: Page, lesson_file, cell):
     backward.locator(".gs-next").click()  # the next step of a backward walk is t − 1
     expect(backward).to_have_attribute("data-t", "13")
     assert errors == [] and requests == [], (errors, requests)
+
+
+@pytest.fixture(scope="module")
+def dlai_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("lesson_dlai") / "wallet_dlai.html"
+    path.write_text(build_html(Settings(notation="dlai")), encoding="utf-8")
+    return path
+
+
+def test_a_dlai_file_plays_in_its_symbols(page: Page, dlai_file):
+    requests, errors = _open(page, dlai_file)
+    page.locator(".ls-pick[data-cell='gru']").click()
+    root = page.locator("[data-timeline='gru-forward'] .gs-root")
+    expect(root).to_have_attribute("data-t", "0", timeout=MOUNT_MS)
+    # the equations' MathML in the course's symbols: Γr, Γu and c⟨t⟩
+    expect(root.locator("math", has_text="Γ").first).to_be_attached()
+    expect(root.locator("math", has_text="⟨").first).to_be_attached()
+    result = root.locator(".gs-eq-result").first
+    before = result.text_content()
+    root.locator(".gs-play").click()
+    expect(root).to_have_attribute("data-t", "2", timeout=10_000)  # two steps played
+    expect(result).not_to_have_text(before)
+    root.locator(".gs-play").click()  # pause
+    expect(root.locator(".gs-play")).to_have_text("▶ Play")
+    assert errors == [] and requests == [], (errors, requests)
