@@ -49,10 +49,8 @@ def test_every_figure_drawn_and_nothing_requested(page: Page, lesson_file):
     assert requests == [], f"the file asked the network for {requests}"
 
 
-def test_play_moves_the_step_and_the_equations(page: Page, lesson_file):
-    requests, errors = _open(page, lesson_file)
-    root = page.locator("[data-timeline='lstm-forward'] .gs-root")
-    expect(root).to_have_attribute("data-t", "0", timeout=MOUNT_MS)
+def _plays(root) -> None:
+    """▶ Play moves the step and the equations with it, and pauses again."""
     result = root.locator(".gs-eq-result").first
     before = result.text_content()
     root.locator(".gs-play").click()
@@ -60,6 +58,13 @@ def test_play_moves_the_step_and_the_equations(page: Page, lesson_file):
     expect(result).not_to_have_text(before)
     root.locator(".gs-play").click()  # pause
     expect(root.locator(".gs-play")).to_have_text("▶ Play")
+
+
+def test_play_moves_the_step_and_the_equations(page: Page, lesson_file):
+    requests, errors = _open(page, lesson_file)
+    root = page.locator("[data-timeline='lstm-forward'] .gs-root")
+    expect(root).to_have_attribute("data-t", "0", timeout=MOUNT_MS)
+    _plays(root)
     assert errors == [] and requests == [], (errors, requests)
 
 
@@ -93,11 +98,5 @@ def test_a_dlai_file_plays_in_its_symbols(page: Page, dlai_file):
     # the equations' MathML in the course's symbols: Γr, Γu and c⟨t⟩
     expect(root.locator("math", has_text="Γ").first).to_be_attached()
     expect(root.locator("math", has_text="⟨").first).to_be_attached()
-    result = root.locator(".gs-eq-result").first
-    before = result.text_content()
-    root.locator(".gs-play").click()
-    expect(root).to_have_attribute("data-t", "2", timeout=10_000)  # two steps played
-    expect(result).not_to_have_text(before)
-    root.locator(".gs-play").click()  # pause
-    expect(root.locator(".gs-play")).to_have_text("▶ Play")
+    _plays(root)
     assert errors == [] and requests == [], (errors, requests)
