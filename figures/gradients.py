@@ -15,6 +15,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from . import notation as nt
 from . import style
 from .style import (
     CELL_COLORS,
@@ -59,15 +60,47 @@ HOW_TO_READ = {
     ),
 }
 
+
+def how_to_read(name: str, notation: str = "pytorch") -> str:
+    """:data:`HOW_TO_READ`'s caption with its symbols in the notation (the RNN's W_hh)."""
+    text = HOW_TO_READ[name]
+    if notation == "pytorch":
+        return text
+    return text.replace("W_hh", nt.usym(notation, "rnn", "U_h"))
+
+
 FACTOR_NAMES = {
     "rnn": "‖diag(1 − h<sub>t</sub>²) W<sub>hh</sub>‖₂",
     "gru": "z<sub>t</sub>",
     "lstm": "f<sub>t</sub>",
 }
+"""PyTorch's names of each cell's local factor (:func:`factor_name` for any notation)."""
 PATH_NAMES = {
     "lstm": ("total ‖dL/dc<sub>t</sub>‖", "cell-state path (through Π f)"),
     "gru": ("total ‖dL/dh<sub>t</sub>‖", "direct path (through Π z)"),
 }
+"""PyTorch's names of the path charts' two lines (:func:`path_names` for any notation)."""
+_MEMORY = {"lstm": ("c", "f", "cell-state path"), "gru": ("h", "z", "direct path")}
+"""The gated cells' state on the shortcut, the gate whose product carries it, the path."""
+
+
+def factor_name(cell: str, notation: str = "pytorch", nonlinearity: str = "tanh") -> str:
+    """A cell's local factor in the notation (HTML): the RNN's ‖diag(act′) W_hh‖₂, the GRU's
+    z (deeplearning.ai: 1 − Γu, z's numbers), the LSTM's f."""
+    if cell == "rnn":
+        return rnn_factor_name(nonlinearity, notation=notation)
+    if cell not in _MEMORY:
+        return "factor"
+    return nt.html(notation, cell, _MEMORY[cell][1])
+
+
+def path_names(cell: str, notation: str = "pytorch") -> tuple[str, str]:
+    """The path chart's (total, path) line names in the notation (HTML)."""
+    if cell not in _MEMORY:
+        return "total", "gated path"
+    state, gate, path = _MEMORY[cell]
+    total = nt.hfill(f"total ‖dL/d@{state}@‖", notation, cell)
+    return total, f"{path} (through Π {nt.html_text(nt.factor(notation, cell, gate))})"
 
 
 # --------------------------------------------------------------------------------------------
@@ -500,6 +533,7 @@ def path_split(
     labels=None,
     y_floor: float = 1e-30,
     presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """The gated shortcut's share of the gradient, against lag on a log axis.
 
@@ -510,7 +544,7 @@ def path_split(
     total, path = _as_1d(total), _as_1d(path)
     T = max(len(total), len(path))
     hover_k = _lag_text(T, labels)
-    total_name, path_name = PATH_NAMES.get(cell, ("total", "gated path"))
+    total_name, path_name = path_names(cell, notation)
     color = CELL_COLORS.get(cell, "#333")
     traces, notes = [], []
     for v, base, dash, width in ((total, total_name, "solid", 2.5), (path, path_name, "dash", 2)):
@@ -529,7 +563,7 @@ def path_split(
                 hovertemplate=f"{base}<br>%{{text}}<extra></extra>",
             )
         )  # fmt: skip
-    quantity = "‖dL/dc<sub>t</sub>‖" if cell == "lstm" else "‖dL/dh<sub>t</sub>‖"
+    quantity = total_name.removeprefix("total ")
     layout = style.base_layout(
         f"{_cell_name(cell)}: how much of {quantity} takes the gated shortcut",
         height=420,
@@ -594,19 +628,49 @@ DERIVATIVES = {
 """Per activation: the diagonal of the RNN's local Jacobian (HTML) and its derivative in words."""
 
 
-def rnn_factor_name(nonlinearity: str = "tanh") -> str:
-    """‖diag(act′(a_t)) W_hh‖₂ written for the activation (HTML)."""
-    diag = DERIVATIVES.get(nonlinearity, ("diag(act′(a<sub>t</sub>))", ""))[0]
-    return f"‖{diag} W<sub>hh</sub>‖₂"
+_DERIVATIVE_TEMPLATES = {
+    "tanh": ("diag(1 − @h^2@)", "tanh′(@a@) = 1 − @h^2@, at most 1"),
+    "relu": ("diag([@a@ > 0])", "ReLU′(@a@) = [@a@ > 0], 1 on active units, 0 elsewhere"),
+}
+""":data:`DERIVATIVES` with the notation's symbols (``@q@``, :func:`figures.notation.ufill`)."""
 
 
-def _measured_trace(measured, k: int, y_floor: float) -> tuple[go.Scatter, list[str]]:
+def derivative(nonlinearity: str, notation: str = "pytorch") -> tuple[str, str]:
+    """The RNN's local Jacobian diagonal and its derivative in words, in the notation (plain
+    Unicode); an unknown activation is act′."""
+    if nonlinearity not in _DERIVATIVE_TEMPLATES:
+        return nt.ufill("diag(act′(@a@))", notation, "rnn"), "act′"
+    diag, words = _DERIVATIVE_TEMPLATES[nonlinearity]
+    return nt.ufill(diag, notation, "rnn"), nt.ufill(words, notation, "rnn")
+
+
+def rnn_factor_name(nonlinearity: str = "tanh", *, notation: str = "pytorch") -> str:
+    """‖diag(act′(a_t)) W_hh‖₂ written for the activation and the notation (HTML)."""
+    w = nt.usym(notation, "rnn", "U_h")
+    return nt.html_text(f"‖{derivative(nonlinearity, notation)[0]} {w}‖₂")
+
+
+def recurrent_weight(notation: str = "pytorch") -> str:
+    """The RNN's recurrent weight in plain text: W_hh (PyTorch), W_{aa}, U."""
+    w = nt.usym(notation, "rnn", "U_h")
+    return w.replace("_{hh}", "_hh") if notation == "pytorch" else w
+
+
+def measured_name(notation: str = "pytorch") -> str:
+    """The why panel's measured RNN norm ‖∂h_{T−1}/∂h_{T−1−j}‖₂ in the notation (HTML)."""
+    last, back = (nt.indexed(notation, "rnn", "h", i) for i in ("T−1", "T−1−j"))
+    return nt.html_text(f"measured ‖∂{last}/∂{back}‖₂")
+
+
+def _measured_trace(
+    measured, k: int, y_floor: float, notation: str = "pytorch"
+) -> tuple[go.Scatter, list[str]]:
     """The measured norm after j = 1..k steps back (oldest-first input), overflow and zeros
     flagged in the legend and notes."""
     m = _as_1d(measured)
     m = np.concatenate([np.full(max(k - len(m), 0), np.nan), m])[-k:][::-1]  # j = 1 .. k
     y, floored, capped = _log_series(m, y_floor)
-    name, notes = _flags(MEASURED_NAME, floored, capped, np.isnan(m), y_floor)
+    name, notes = _flags(measured_name(notation), floored, capped, np.isnan(m), y_floor)
     trace = go.Scatter(
         x=np.arange(1, k + 1), y=y, mode="lines+markers", name=name,
         line={"color": CELL_COLORS.get("rnn", "#c00"), "width": 2.5},
@@ -631,6 +695,7 @@ def why_factors(
     measured=None,
     nonlinearity: str = "tanh",
     presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """The product of the local factor norms: an upper bound on the gradient ``lag`` steps back.
 
@@ -647,6 +712,8 @@ def why_factors(
         ‖∂h_{T−1}/∂h_{T−1−j}‖₂); inf marks overflow, NaN a lag not computed.
     nonlinearity : {"tanh", "relu"}
         The RNN's activation: the factor is written with its derivative.
+    notation : str
+        The symbols (:data:`figures.notation.NOTATIONS`); the numbers are the same.
 
     Bars: each step's factor, most recent step first (j = 1 is the last step), on a log y
     axis; the black line: their running product after j steps back, computed in log space so
@@ -657,7 +724,7 @@ def why_factors(
     k = len(f)
     lag = k if lag is None else int(lag)
     name = _cell_name(cell)
-    symbol = rnn_factor_name(nonlinearity) if cell == "rnn" else FACTOR_NAMES.get(cell, "factor")
+    symbol = factor_name(cell, notation, nonlinearity)
     layout = style.base_layout(
         f"Why: {name}'s gradient {lag} step{'s' if lag != 1 else ''} back is at most the "
         f"product of {k} factor{'s' if k != 1 else ''} {symbol}",
@@ -680,7 +747,7 @@ def why_factors(
     notes = ["overflow: factors ≥ 10¹⁰⁰ drawn at 10¹⁰⁰"] if np.any(capped) else []
     label = f"product = {product_text[-1]}"
     if measured is not None:  # its overflow and floor are flagged in its legend name
-        trace, _ = _measured_trace(measured, k, _why_floor(f, shown, measured))
+        trace, _ = _measured_trace(measured, k, _why_floor(f, shown, measured), notation)
         data.insert(2, trace)
         label = f"bound: product = {product_text[-1]} · measured = {trace.text[-1]}"
     _why_layout(layout, k, label, notes, bars, shown, *data[2:3])
@@ -723,21 +790,24 @@ def _why_layout(layout: dict, k: int, label: str, notes: list[str], *values) -> 
     )  # fmt: skip
 
 
-def why_summary(factors, measured, *, nonlinearity: str = "tanh", overflow_step=None) -> str:
+def why_summary(
+    factors, measured, *, nonlinearity: str = "tanh", overflow_step=None, notation="pytorch"
+) -> str:
     """The why panel's sentences (plain text), computed from the run: the factor written for
     the activation, the bound over the lag k = len(factors), and the measured norm beside it.
 
     ``factors`` (k,) oldest first; ``measured`` the RNN's measured ‖∂h_{T−1}/∂h_t‖₂ with the
     lag-k value at index −(k + 1) (the last entry lag 0; inf = overflow, NaN = not computed);
-    ``overflow_step`` the first step a state reached the 10¹⁰⁰ cap, if any.
+    ``overflow_step`` the first step a state reached the 10¹⁰⁰ cap, if any; ``notation``
+    the symbols.
     """
     f = np.abs(_as_1d(factors))
     m = _as_1d(measured)
     k = len(f)
-    diag, words = DERIVATIVES.get(nonlinearity, ("diag(act′(a_t))", "act′"))
-    diag = diag.replace("<sub>", "_").replace("</sub>", "")
+    diag, words = derivative(nonlinearity, notation)
+    w = recurrent_weight(notation)
     first = (
-        f"Each bar is ‖{diag} W_hh‖₂, the most one step back can stretch the gradient "
+        f"Each bar is ‖{diag} {w}‖₂, the most one step back can stretch the gradient "
         f"({words}; γ = {1 if nonlinearity in DERIVATIVES else 'sup |act′|'})."
     )
     if k == 0:
@@ -747,7 +817,11 @@ def why_summary(factors, measured, *, nonlinearity: str = "tanh", overflow_step=
     p = _fmt_log10(log_p) if not math.isnan(log_p) else "NaN"
     steps = f"{k} step{'s' if k != 1 else ''}"
     v = float(m[-(k + 1)]) if len(m) > k else math.nan
-    norm = f"‖∂h(T−1)/∂h(T−1−k)‖₂ at k = {k}"
+    if notation == "pytorch":
+        norm = f"‖∂h(T−1)/∂h(T−1−k)‖₂ at k = {k}"
+    else:
+        last, back = (nt.indexed(notation, "rnn", "h", i) for i in ("T−1", "T−1−k"))
+        norm = f"‖∂{last}/∂{back}‖₂ at k = {k}"
     if math.isnan(v):
         got = f"the measured norm is computed for lags up to {len(m) - 1} only"
     elif not math.isfinite(v) or v >= OVERFLOW:
@@ -894,7 +968,7 @@ def _fmt_product(lg: float) -> str:
     return f"≈ {style.fmt_grad(10.0**lg)}"
 
 
-def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
+def gate_memory_sentence(z=None, f=None, *, lag: int, notation: str = "pytorch") -> str:
     """Why the gated cells keep (or lose) the gradient over the lag shown, from their gates.
 
     Parameters
@@ -907,6 +981,8 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
         The lag k shown (the longest lag of the page's curves): the products run over the last
         k steps, Π_{s=T−k}^{T−1}, as the gated paths carry dL/dh_{T−1} (dL/dc_{T−1}) back to
         step T−1−k.
+    notation : str
+        The gates' symbols: deeplearning.ai's GRU names z's numbers 1 − Γu (its Γu = 1 − z).
 
     Returns
     -------
@@ -924,6 +1000,11 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
     gates = {c: g for c, g in (("gru", z), ("lstm", f)) if g is not None}
     if not gates:
         return ""
+    sym_of = {c: nt.short(notation, c, _MEMORY[c][1]) for c in gates}
+    factor_of = {c: nt.factor(notation, c, _MEMORY[c][1]) for c in gates}
+    gate_name = {  # deeplearning.ai's 1 − Γu is the complement of its update gate
+        c: _GATE_WORDS[c][0] + ("'s complement" if " " in sym_of[c] else "") for c in gates
+    }
     arrs = {
         c: np.asarray(g, dtype=np.float64).reshape(np.shape(g)[0], -1) for c, g in gates.items()
     }
@@ -931,7 +1012,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
     k = min(max(int(lag), 0), T - 1) if T else 0
     if k == 0:
         means = "; ".join(
-            f"{_GATE_WORDS[c][0]} is {_GATE_WORDS[c][1]} = {fmt_gate(float(np.mean(a)))}"
+            f"{gate_name[c]} is {sym_of[c]} = {fmt_gate(float(np.mean(a)))}"
             for c, a in arrs.items()
         )
         return (
@@ -940,7 +1021,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
         )
     clauses, verdicts = [], {}
     for c, a in arrs.items():
-        name, sym, path = _GATE_WORDS[c]
+        name, path, sym = gate_name[c], _GATE_WORDS[c][2], sym_of[c]
         mean = float(np.mean(a[a.shape[0] - k :]))
         lg = _mean_log10_product(a, k) if not math.isnan(mean) else math.nan
         if math.isnan(lg):
@@ -953,7 +1034,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
             verdict = "the gate lets the state go"
         verdicts[c] = verdict
         clauses.append(
-            f"{name} averages {sym} = {fmt_gate(mean)}, so {path} carries back Π {sym} "
+            f"{name} averages {sym} = {fmt_gate(mean)}, so {path} carries back Π {factor_of[c]} "
             f"{_fmt_product(lg)} of the last step's gradient (mean over units): {verdict}"
         )
     steps = f"{k} step{'s' if k != 1 else ''}"
@@ -970,7 +1051,7 @@ def gate_memory_sentence(z=None, f=None, *, lag: int) -> str:
             "oldest steps takes the other paths (split in the path charts below)."
         )
         return text
-    held = " and ".join(_GATE_WORDS[c][1] for c in keep)
+    held = " and ".join(sym_of[c] for c in keep)
     text += (
         f" A gate held near 1 ({held} here) passes the old state, and its gradient, through "
         "each step almost unchanged: that is the gated cells' memory."

@@ -273,3 +273,21 @@ def hfill(template: str, notation: str, cell: str) -> str:
     """:func:`ufill` for Plotly text: the notation's symbols with their subscripts as
     ``<sub>``."""
     return html_text(ufill(template, notation, cell))
+
+
+def indexed(notation: str, cell: str, quantity: str, index: str) -> str:
+    """The Unicode symbol of a quantity at another time index (``index`` plain text such as
+    ``"T−1"``): ``h_{T−1}``, ``a⟨T−1⟩``, ``C_{T−1}``."""
+    s = usym(notation, cell, quantity)
+    if s.endswith("⟨t⟩"):
+        return f"{s[: -len('⟨t⟩')]}⟨{index}⟩"
+    if s.endswith("_t"):
+        return f"{s[:-2]}_{{{index}}}"
+    raise KeyError(f"{quantity} has no time index in {notation}: {s}")
+
+
+def factor(notation: str, cell: str, quantity: str) -> str:
+    """A gate as a factor in a product, without its time index: ``z``, ``f``, ``Γf``,
+    ``(1 − Γu)`` (bracketed when it is an expression)."""
+    s = short(notation, cell, quantity)
+    return f"({s})" if " " in s else s

@@ -10,9 +10,11 @@ from ui.check import jacobian_panel
 
 lesson = ui.page("Vanishing gradients", choose_cell=False)
 ui.sequence_or_stop(lesson)
+notation = lesson.notation
+measure_labels = state.measure_labels(notation)
 measure = ui.layout.lesson_control(
     lesson, "measure", st.radio, "Gradient measure", state.MEASURES, horizontal=True,
-    format_func=state.MEASURE_LABELS.get, help=texts.HELP["measure"],
+    format_func=measure_labels.get, help=texts.HELP["measure"],
 )  # fmt: skip
 cmp = ui.compare_or_stop(lesson)
 labels = cmp.labels[cmp.first :]
@@ -27,30 +29,34 @@ if cmp.first:
 figure_box, text_box = ui.layout.figure_first(lesson)
 text_box.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(cmp.curves, None))}")
 gates = {c: ui.run_or_stop(lesson, c).trace.gates for c in ("gru", "lstm")}
-memory = gradients.gate_memory_sentence(gates["gru"]["z"], gates["lstm"]["f"], lag=n - 1)
+memory = gradients.gate_memory_sentence(
+    gates["gru"]["z"], gates["lstm"]["f"], lag=n - 1, notation=notation
+)
 text_box.markdown(f"**Why the gated cells keep or lose it:** {ui.md_escape(memory)}")
 with figure_box:
     ui.chart(
         charts.comparison_figure(
             "gradient_strips",
             lesson,
-            title=f"{state.MEASURE_LABELS[measure]} per token",
-            measure=state.MEASURE_LABELS[measure].split(" ")[0],
+            title=f"{measure_labels[measure]} per token",
+            measure=measure_labels[measure].split(" ")[0],
             presentation=lesson.present,
         ),
         key=keys.VG_STRIPS,
-        caption=gradients.HOW_TO_READ["gradient_strips"],
+        caption=gradients.how_to_read("gradient_strips", notation),
     )
 ui.chart(
     charts.comparison_figure(
-        "gradient_vs_lag", lesson, measure_label=state.MEASURE_LABELS[measure],
+        "gradient_vs_lag", lesson, measure_label=measure_labels[measure],
         presentation=lesson.present,
     ),
     key=keys.VG_LAG,
-    caption=gradients.HOW_TO_READ["gradient_vs_lag"],
+    caption=gradients.how_to_read("gradient_vs_lag", notation),
 )  # fmt: skip
 verdict = "holds ✅" if cmp.bound_holds else "is violated ❌"
-act = "1 − h_t² (tanh′)" if cmp.nonlinearity == "tanh" else "[a_t > 0] (ReLU′)"
+act = (gradients.derivative(cmp.nonlinearity, notation)[0].removeprefix("diag(")[:-1]
+       + (" (tanh′)" if cmp.nonlinearity == "tanh" else " (ReLU′)"))  # fmt: skip
+w_hh = gradients.recurrent_weight(notation)
 rate = (
     "below 1, so the RNN's gradient must vanish at least geometrically"
     if cmp.sigma_max < 1 - 1e-9
@@ -74,8 +80,9 @@ st.markdown(
     "**Theory for the RNN** "
     + ui.md_escape(
         "(Pascanu, Mikolov & Bengio 2013): each step back multiplies the "
-        f"gradient by the matrix diag({act}) W_hh, so ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^k over k steps, "
-        f"with γ = 1 and σ_max(W_hh) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this "
+        f"gradient by the matrix diag({act}) {w_hh}, so {measure_labels['h'].split(' ')[0]} ≤ "
+        f"(γ·σ_max)^k over k steps, with γ = 1 and σ_max({w_hh}) = {cmp.sigma_max:.3f}: "
+        f"{rate}. The faint grey line is this "
         f"bound (times the measure's own constant factor); for this run it {check}."
     )
 )
@@ -86,16 +93,17 @@ with cols[0]:
     ui.chart(
         charts.comparison_figure("lstm_path", lesson, presentation=lesson.present),
         key=keys.VG_LSTM_PATH,
-        caption=gradients.HOW_TO_READ["path_split"],
+        caption=gradients.how_to_read("path_split", notation),
     )  # fmt: skip
 with cols[1]:
     ui.chart(
         charts.comparison_figure("gru_path", lesson, presentation=lesson.present),
         key=keys.VG_GRU_PATH,
-        caption=gradients.HOW_TO_READ["path_split"],
+        caption=gradients.how_to_read("path_split", notation),
     )  # fmt: skip
 T = len(cmp.rnn_factors)
-factor = gradients.rnn_factor_name(cmp.nonlinearity).replace("<sub>", "_").replace("</sub>", "")
+factor = gradients.rnn_factor_name(cmp.nonlinearity, notation=notation)
+factor = factor.replace("<sub>", "_").replace("</sub>", "")
 if T < 2:  # one step: no step back, so no product of factors to draw
     st.info("With a single step there is no step back to cross: the RNN's product of local "
             "factors needs at least two steps.", icon="ℹ️")  # fmt: skip
@@ -110,13 +118,13 @@ else:
     ui.chart(
         charts.comparison_figure("why_factors", lesson, lag=lag, presentation=lesson.present),
         key=keys.VG_WHY,
-        caption=gradients.HOW_TO_READ["why_factors"],
+        caption=gradients.how_to_read("why_factors", notation),
     )  # fmt: skip
     st.markdown(
         ui.md_escape(
             gradients.why_summary(
                 cmp.rnn_factors[T - lag :], measured, nonlinearity=cmp.nonlinearity,
-                overflow_step=cmp.rnn_overflow,
+                overflow_step=cmp.rnn_overflow, notation=notation,
             )
         )
     )  # fmt: skip

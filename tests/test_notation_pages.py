@@ -154,7 +154,10 @@ def before_gru(notation) -> np.ndarray:
 
 
 def page_text(at) -> str:
-    parts = [str(el.value) for kind in ("markdown", "caption") for el in at.get(kind)]
+    """Every text, radio option and chart spec of the page (markdown unescaped)."""
+    parts = [str(el.value).replace("\\", "") for kind in ("markdown", "caption")
+             for el in at.get(kind)]  # fmt: skip
+    parts += [str(o) for r in at.radio for o in r.options]
     return "\n".join(parts + [json.dumps(s, ensure_ascii=False) for s in charts(at)])
 
 
@@ -188,3 +191,110 @@ def test_gates_page_draws_the_notation_and_the_same_numbers(cell, notation):
         _, cho = gates_page(cell, "cho")
         for q, a, b in zip("rznh", cho.values(), values.values(), strict=True):
             assert_allclose(b, 1.0 - a if q == "z" else a, atol=1e-7)
+
+
+# --------------------------------------------------------------------------------------------
+# Vanishing gradients
+# --------------------------------------------------------------------------------------------
+
+VG = "pages/3_Vanishing_gradients.py"
+
+
+def test_measure_labels_follow_the_notation_and_keep_pytorch_s_dict():
+    from ui import state
+
+    assert state.measure_labels("pytorch") == state.MEASURE_LABELS
+    assert state.MEASURE_LABELS["h"].startswith("‖∂h_T/∂h_t‖")
+    dlai = state.measure_labels("dlai")
+    assert dlai["x"].startswith("‖∂a⟨T⟩/∂x⟨t⟩‖") and dlai["bptt"].startswith("‖dL/da⟨t⟩‖")
+    assert all("h_" not in v for v in dlai.values())
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+def test_gradient_builders_name_factors_and_paths_in_the_notation(notation):
+    from figures import gradients
+
+    lstm = gradients.path_split(np.ones(6), np.full(6, 0.5), cell="lstm", notation=notation)
+    gru = gradients.path_split(np.ones(6), np.full(6, 0.5), cell="gru", notation=notation)
+    why = gradients.why_factors(np.full(4, 0.9), cell="rnn", measured=np.full(4, 0.1),
+                                notation=notation)  # fmt: skip
+    c, f = nt.usym(notation, "lstm", "c"), nt.short(notation, "lstm", "f")
+    assert nt.html_text(f"‖dL/d{c}‖") in lstm.layout.title.text
+    assert f"Π {f})" in lstm.data[1].name
+    assert f"Π {nt.factor(notation, 'gru', 'z')})" in gru.data[1].name
+    w = nt.html(notation, "rnn", "U_h")
+    assert w in why.layout.title.text and w in why.data[0].name
+    assert gradients.measured_name(notation) in {t.name for t in why.data}
+    text = gradients.why_summary(np.full(4, 0.9), np.full(6, 0.1), notation=notation)
+    assert gradients.recurrent_weight(notation) in text
+    if notation == "dlai":
+        for fig in (lstm, gru, why):
+            assert "h<sub>" not in text_of(fig) and "W<sub>hh" not in text_of(fig)
+        assert "(1 − Γu)" in gru.data[1].name and "c⟨t⟩" in gru.layout.title.text
+        assert "W_hh" not in text and "∂a⟨T−1⟩" in text
+    # the numbers do not change
+    base = gradients.path_split(np.ones(6), np.full(6, 0.5), cell="gru")
+    for a, b in zip(base.data, gru.data, strict=True):
+        assert_array_equal(np.asarray(a.y), np.asarray(b.y))
+
+
+def test_gate_memory_sentence_names_z_s_numbers_1_minus_gamma_u_in_dlai():
+    from figures import gradients
+
+    z = np.full((8, 3), 0.97)
+    f = np.full((8, 3), 0.4)
+    pt = gradients.gate_memory_sentence(z, f, lag=5)
+    dl = gradients.gate_memory_sentence(z, f, lag=5, notation="dlai")
+    assert "averages z = 0.97" in pt and "Π z ≈" in pt
+    assert "averages 1 − Γu = 0.97" in dl and "Π (1 − Γu) ≈" in dl and "Π Γf ≈" in dl
+    number = r"[\d.×⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+"  # the same numbers in the same places
+    assert re.findall(number, pt) == re.findall(number, dl.replace("1 − Γu", "Γu"))
+    assert " z " not in dl and "(z here)" not in dl
+
+
+def line_values(specs) -> dict[str, tuple[bool, np.ndarray]]:
+    """Every curve and strip of the page by its place (chart i, trace j): whether it is the
+    GRU's (its trace or its chart named GRU) and its numbers."""
+    out = {}
+    for i, spec in enumerate(specs):
+        title = spec["layout"].get("title", {}).get("text", "")
+        for j, tr in enumerate(spec["data"]):
+            gru = title.startswith("GRU") or tr.get("name") == "GRU"
+            if tr.get("type") == "heatmap":
+                out[f"{i}/{j}"] = gru, decode(tr["z"]).astype(np.float64)
+            elif "y" in tr:
+                out[f"{i}/{j}"] = gru, decode(tr["y"]).astype(np.float64)
+    return out
+
+
+@functools.cache
+def vg_page(notation):
+    at = open_page(VG, {"notation": notation, "T": "14"})
+    assert_clean(at)
+    return page_text(at), line_values(charts(at))
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+def test_vanishing_gradients_page_speaks_the_notation_with_the_same_numbers(notation):
+    from ui import state
+
+    text, values = vg_page(notation)
+    for label in state.measure_labels(notation).values():
+        assert label.split(" ")[0] in text
+    assert nt.html_text(f"‖dL/d{nt.usym(notation, 'lstm', 'c')}‖") in text
+    if notation == "dlai":
+        for bad in ("‖∂h_T", "h<sub>t</sub>", "W_hh", "W<sub>hh", "Π z", "dL/dh"):
+            assert bad not in text, bad
+        assert "1 − Γu" in text and "Γf" in text
+    _, base = vg_page("pytorch")
+    _, before = vg_page("cho")  # the reset-before GRU
+    assert values.keys() == base.keys() == before.keys()
+    assert sum(gru for gru, _ in values.values()) >= 3  # the strip, the lag curve, the paths
+    for k, (gru, v) in values.items():
+        if gru and notation != "pytorch":
+            assert_array_equal(v, before[k][1], err_msg=k)
+        elif not gru:
+            assert_array_equal(v, base[k][1], err_msg=k)
+    gru_lag = [v for k, (g, v) in values.items() if g and k.startswith("1/")]
+    pt_lag = [v for k, (g, v) in base.items() if g and k.startswith("1/")]
+    assert gru_lag and (notation == "pytorch") == np.array_equal(gru_lag[0], pt_lag[0])

@@ -17,6 +17,7 @@ import streamlit as st
 
 from engine import theory
 from figures import gates, gradients
+from figures.notation import ufill
 
 from . import compute
 from .layout import csv_upload
@@ -85,26 +86,30 @@ def _comparison_figure(name: str, key: Lesson, csv: bytes | None, options: tuple
 def _comparison(name: str, key: Lesson, csv: bytes | None, options: tuple) -> go.Figure:
     cmp = compute.compare(key, csv)
     options = dict(options)
+    notation = options.pop("notation", "pytorch")
     labels = cmp.labels[cmp.first :]
-    if name == "gradient_strips":
+    if name == "gradient_strips":  # its title and measure come in the notation already
         return gradients.gradient_strips(cmp.curves, labels=labels, **options)
     if name == "gradient_vs_lag":
         return gradients.gradient_vs_lag(
-            cmp.curves, bound=cmp.bound, extra=cmp.extra, labels=labels, **options
-        )
+            cmp.curves, bound=cmp.bound, extra=extra_named(cmp.extra, notation), labels=labels,
+            **options,
+        )  # fmt: skip
     if name in ("lstm_path", "gru_path"):
         split = cmp.lstm_path if name == "lstm_path" else cmp.gru_path
         cell = name.split("_")[0]
         return gradients.path_split(
-            split["total"], split["path"], cell=cell, labels=cmp.labels, **options
-        )
+            split["total"], split["path"], cell=cell, labels=cmp.labels, notation=notation,
+            **options,
+        )  # fmt: skip
     if name == "why_factors":
         lag = options.pop("lag")
         T = len(cmp.rnn_factors)
         measured = np.concatenate([np.full(T - len(cmp.rnn_measured), np.nan), cmp.rnn_measured])
         return gradients.why_factors(
             cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
-            measured=measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity, **options,
+            measured=measured[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity,
+            notation=notation, **options,
         )  # fmt: skip
     raise KeyError(name)
 
@@ -112,6 +117,16 @@ def _comparison(name: str, key: Lesson, csv: bytes | None, options: tuple) -> go
 def comparison_figure(name: str, lesson: Lesson, **options) -> go.Figure:
     """A figure of the three-cell comparison (``gradient_strips``, ``gradient_vs_lag``,
     ``lstm_path``, ``gru_path``, ``why_factors`` with ``lag=k``: the RNN's product of the last
-    k local factors beside its measured norm), built once and shared."""
+    k local factors beside its measured norm), built once and shared, in the lesson's notation
+    (part of the cache key)."""
     key = dataclasses.replace(lesson, cell="lstm", step=0, unit=0, mode="forward", present=False)
+    options = {**options, "notation": lesson.notation}
     return _comparison_figure(name, key, csv_upload(), tuple(sorted(options.items())))
+
+
+def extra_named(extra: dict, notation: str) -> dict:
+    """The comparison's extra curves under their names in the notation (the LSTM's
+    ‖dL/dc_t‖: deeplearning.ai's ‖dL/dc⟨t⟩‖, colah's ‖dL/dC_t‖)."""
+    template = "LSTM ‖dL/d@c@‖"
+    pytorch = ufill(template, "pytorch", "lstm")
+    return {(ufill(template, notation, "lstm") if k == pytorch else k): v for k, v in extra.items()}

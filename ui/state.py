@@ -31,11 +31,23 @@ TOKEN_UNITS = ("words", "chars")
 ENCODINGS = ("onehot", "embedding")
 ACTIVATIONS = ("tanh", "relu")
 MEASURES = ("x", "h", "bptt")
-MEASURE_LABELS = {
-    "x": "‖∂h_T/∂x_t‖ (input sensitivity)",
-    "h": "‖∂h_T/∂h_t‖ (state Jacobian)",
-    "bptt": "‖dL/dh_t‖ (BPTT, loss on the last step)",
+MEASURE_TEMPLATES = {  # @q@: the notation's symbol (figures.notation.ufill)
+    "x": "‖∂@h_last@/∂@x@‖ (input sensitivity)",
+    "h": "‖∂@h_last@/∂@h@‖ (state Jacobian)",
+    "bptt": "‖dL/d@h@‖ (BPTT, loss on the last step)",
 }
+
+
+def measure_labels(notation: str = "pytorch") -> dict[str, str]:
+    """Each gradient measure's label in the notation's symbols (the state of the RNN and the
+    LSTM: deeplearning.ai's a⟨t⟩)."""
+    from figures.notation import ufill
+
+    return {m: ufill(t, notation, "lstm") for m, t in MEASURE_TEMPLATES.items()}
+
+
+MEASURE_LABELS = measure_labels("pytorch")
+"""PyTorch's labels: ‖∂h_T/∂x_t‖ (input sensitivity), ‖∂h_T/∂h_t‖, ‖dL/dh_t‖."""
 MODES = ("forward", "backward")
 NOTATIONS = ("pytorch", "dlai", "cho")
 NOTATION_LABELS = {"pytorch": "PyTorch", "dlai": "deeplearning.ai", "cho": "Cho 2014 / colah"}
