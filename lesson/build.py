@@ -167,18 +167,22 @@ def _timelines(s: Settings, runs: dict) -> dict:
 
 
 def _gate_figures(s: Settings, r: compute.Run) -> list[tuple[str, str, str]]:
-    trace, labels = r.trace, r.labels
+    """Gates over time for the lesson's cell, in the notation's symbols (the page's figures and
+    their how-to-read captions for the cell and activation)."""
+    trace, labels, n = r.trace, r.labels, s.notation
+    unit = min(s.unit, trace.H - 1)
+    figs = {
+        "gate_heatmaps": gates.gate_heatmaps(trace, labels=labels, notation=n),
+        "step_bars": gates.step_bars(trace, labels=labels, notation=n),
+        "unit_lines": gates.unit_lines(trace, unit, labels=labels, step=0, notation=n),
+        "saturation_strip": gates.saturation_strip(
+            theory.gate_saturation(trace), labels=labels, step=0, notation=n
+        ),
+    }
     return [
-        ("gate_heatmaps", _figure(gates.gate_heatmaps(trace, labels=labels)),
-         gates.HOW_TO_READ["gate_heatmaps"]),
-        ("step_bars", _figure(gates.step_bars(trace, labels=labels)),
-         gates.HOW_TO_READ["step_bars"]),
-        ("unit_lines", _figure(gates.unit_lines(trace, min(s.unit, trace.H - 1), labels=labels,
-                                                step=0)), gates.HOW_TO_READ["unit_lines"]),
-        ("saturation_strip", _figure(gates.saturation_strip(theory.gate_saturation(trace),
-                                                            labels=labels, step=0)),
-         gates.HOW_TO_READ["saturation_strip"]),
-    ]  # fmt: skip
+        (name, _figure(fig), gates.how_to_read(name, trace, notation=n))
+        for name, fig in figs.items()
+    ]
 
 
 def _gradient_figures(s: Settings, cmp: compute.Comparison, labels) -> list:
@@ -235,6 +239,7 @@ def build_html(
     js, css = timeline_source()
     link = link or app_link(s, app_url)
     figures = {"gates": _gate_figures(s, runs[s.cell]),
+               "gates_notice": gates.what_to_notice(runs[s.cell].trace, notation=s.notation),
                "gradients": _gradient_figures(s, cmp, seq.labels)}  # fmt: skip
     data = {"css": css, "timelines": _timelines(s, runs), "config": PLOTLY_CONFIG,
             "first": f"{s.cell}-forward"}  # fmt: skip
@@ -339,9 +344,7 @@ def _page(s, seq, link, figures, data, notes, cmp, js, gru_reset) -> str:
 
 <section id="ls-gates" aria-labelledby="ls-gates-h">
 <h2 id="ls-gates-h">Gates over time · {name}</h2>
-<p><strong>What to notice:</strong> each row of a heatmap is one unit over time. Sigmoid gates are
-drawn on a fixed 0..1 scale: watch for units whose forget (or update) gate stays near 1, the
-cell's long-term memory, and for gates that snap to 0 or 1 (saturation).</p>
+<p id="ls-gates-notice"><strong>What to notice:</strong> {_e(figures["gates_notice"])}</p>
 {gate_html}
 </section>
 

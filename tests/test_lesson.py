@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import html
 import json
 import re
 import subprocess
@@ -263,8 +264,6 @@ def notation_pages() -> dict[str, str]:
 def _words(obj) -> str:
     """Every text the timeline shows (labels, hovers, MathML with its entities read, captions),
     not its element ids or colour codes."""
-    import html as _html
-
     out = []
 
     def walk(o, shown=False):
@@ -275,7 +274,7 @@ def _words(obj) -> str:
             for v in o:
                 walk(v, shown)
         elif isinstance(o, str) and shown:
-            out.append(_html.unescape(o))
+            out.append(html.unescape(o))
 
     walk(obj)
     return "\n".join(out)
@@ -416,3 +415,20 @@ def test_cli_rejects_an_unknown_notation(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--notation: invalid choice: 'greek'" in err and "'dlai'" in err
     assert "Traceback" not in err and not (tmp_path / "x.html").exists()
+
+
+def test_gates_over_time_in_the_notation(notation_pages):
+    from figures import gates
+
+    seq, _ = sequence(DEFAULT)
+    for notation, page in notation_pages.items():
+        trace = run(dataclasses.replace(DEFAULT, notation=notation), seq, DEFAULT.cell).trace
+        notice = page.split('id="ls-gates-notice">', 1)[1].split("</p>")[0]
+        assert html.unescape(notice) == "<strong>What to notice:</strong> " + (
+            gates.what_to_notice(trace, notation=notation)
+        )
+        for name in ("gate_heatmaps", "step_bars", "unit_lines", "saturation_strip"):
+            words = json.dumps(_figure(page, name), ensure_ascii=False)
+            assert ("Γ" in words) == (notation == "dlai"), (notation, name)
+            caption = gates.how_to_read(name, trace, notation=notation)
+            assert html.escape(caption) in page, (notation, name)
