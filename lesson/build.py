@@ -47,11 +47,21 @@ CSP = (
 )
 """Nothing may be fetched or sent: scripts and styles are inline, images are data."""
 
-MEASURE_LABELS = {
-    "x": "‖∂h_T/∂x_t‖ (input sensitivity)",
-    "h": "‖∂h_T/∂h_t‖ (state Jacobian)",
-    "bptt": "‖dL/dh_t‖ (BPTT, loss on the last step)",
+MEASURE_TEMPLATES = {  # ui.state's (ui imports Streamlit); tests/test_lesson.py holds them equal
+    "x": "‖∂@h_last@/∂@x@‖ (input sensitivity)",
+    "h": "‖∂@h_last@/∂@h@‖ (state Jacobian)",
+    "bptt": "‖dL/d@h@‖ (BPTT, loss on the last step)",
 }
+EXTRA_TEMPLATE = "LSTM ‖dL/d@c@‖"  # the comparison's extra curve (lesson.compute.compare)
+
+
+def measure_label(measure: str, notation: str = "pytorch") -> str:
+    """A gradient measure's label in the notation's symbols (the app's)."""
+    return nt.ufill(MEASURE_TEMPLATES[measure], notation, "lstm")
+
+
+MEASURE_LABELS = {m: measure_label(m) for m in MEASURE_TEMPLATES}
+"""PyTorch's labels: ‖∂h_T/∂x_t‖ (input sensitivity), ‖∂h_T/∂h_t‖, ‖dL/dh_t‖."""
 TIMELINE_CAPTION = {
     "forward": "How to read this: boxes are gates, filled by their value for unit k at this "
     "step (Viridis 0…1 for gates, red–blue for signed values); the state line's thickness "
@@ -110,10 +120,15 @@ def _figure(fig) -> str:
     return pio.to_json(fig, validate=False)
 
 
-def bound_sentence(cmp: compute.Comparison) -> str:
+def bound_sentence(cmp: compute.Comparison, notation: str = "pytorch") -> str:
     """The RNN's theory, computed from the run: the Pascanu bound, its rate, and whether the
-    measured curve stays under it (a bound is called a bound; overflow is said as overflow)."""
-    act = "1 − h_t² (tanh′)" if cmp.nonlinearity == "tanh" else "[a_t > 0] (ReLU′)"
+    measured curve stays under it (a bound is called a bound; overflow is said as overflow),
+    its symbols in the notation."""
+    diag = gradients.derivative(cmp.nonlinearity, notation)[0]
+    prime = " (tanh′)" if cmp.nonlinearity == "tanh" else " (ReLU′)"
+    act = diag.removeprefix("diag(")[:-1] + prime
+    w_hh = gradients.recurrent_weight(notation)
+    norm = measure_label("h", notation).split(" ")[0]
     if cmp.sigma_max < 1 - 1e-9:
         rate = "below 1, so the RNN's gradient must vanish at least geometrically"
     else:
@@ -139,8 +154,8 @@ def bound_sentence(cmp: compute.Comparison) -> str:
         check = ("holds" if cmp.bound_holds else "is violated") + " " + where
     return (
         "Theory for the RNN (Pascanu, Mikolov & Bengio 2013): each step back multiplies the "
-        f"gradient by the matrix diag({act}) W_hh, so ‖∂h_T/∂h_t‖ ≤ (γ·σ_max)^k over k steps, "
-        f"with γ = 1 and σ_max(W_hh) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this "
+        f"gradient by the matrix diag({act}) {w_hh}, so {norm} ≤ (γ·σ_max)^k over k steps, "
+        f"with γ = 1 and σ_max({w_hh}) = {cmp.sigma_max:.3f}: {rate}. The faint grey line is this "
         f"upper bound (times the measure's own constant factor); for this run it {check}."
     )
 
@@ -186,38 +201,40 @@ def _gate_figures(s: Settings, r: compute.Run) -> list[tuple[str, str, str]]:
 
 
 def _gradient_figures(s: Settings, cmp: compute.Comparison, labels) -> list:
-    label = MEASURE_LABELS[s.measure]
+    """Vanishing gradients' figures and captions in the notation's symbols (the same numbers)."""
+    n = s.notation
+    label = measure_label(s.measure, n)
     shown = labels[cmp.first :]
+    renamed = {nt.ufill(EXTRA_TEMPLATE, "pytorch", "lstm"): nt.ufill(EXTRA_TEMPLATE, n, "lstm")}
+    extra = {renamed.get(k, k): v for k, v in cmp.extra.items()}
     figs = [
-        ("gradient_strips", _figure(gradients.gradient_strips(
-            cmp.curves, labels=shown, title=f"{label} per token", measure=label.split(" ")[0])),
-         gradients.HOW_TO_READ["gradient_strips"]),
-        ("gradient_vs_lag", _figure(gradients.gradient_vs_lag(
-            cmp.curves, measure_label=label, bound=cmp.bound, extra=cmp.extra, labels=shown)),
-         gradients.HOW_TO_READ["gradient_vs_lag"]),
-        ("lstm_path", _figure(gradients.path_split(
-            cmp.lstm_path["total"], cmp.lstm_path["path"], cell="lstm", labels=labels)),
-         gradients.HOW_TO_READ["path_split"]),
-        ("gru_path", _figure(gradients.path_split(
-            cmp.gru_path["total"], cmp.gru_path["path"], cell="gru", labels=labels)),
-         gradients.HOW_TO_READ["path_split"]),
+        ("gradient_strips", gradients.gradient_strips(
+            cmp.curves, labels=shown, title=f"{label} per token", measure=label.split(" ")[0]),
+         "gradient_strips"),
+        ("gradient_vs_lag", gradients.gradient_vs_lag(
+            cmp.curves, measure_label=label, bound=cmp.bound, extra=extra, labels=shown),
+         "gradient_vs_lag"),
+        ("lstm_path", gradients.path_split(cmp.lstm_path["total"], cmp.lstm_path["path"],
+                                           cell="lstm", labels=labels, notation=n), "path_split"),
+        ("gru_path", gradients.path_split(cmp.gru_path["total"], cmp.gru_path["path"],
+                                          cell="gru", labels=labels, notation=n), "path_split"),
     ]  # fmt: skip
     T = len(cmp.rnn_factors)
     if T >= 2:
         lag = min(WHY_LAG, T - 1)
-        figs.append(("why_factors", _figure(gradients.why_factors(
+        figs.append(("why_factors", gradients.why_factors(
             cmp.rnn_factors[T - lag :], cell="rnn", lag=lag,
-            measured=cmp.why_measured()[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity)),
-            gradients.HOW_TO_READ["why_factors"]))  # fmt: skip
-    return figs
+            measured=cmp.why_measured()[T - 1 - lag : T - 1], nonlinearity=cmp.nonlinearity,
+            notation=n), "why_factors"))  # fmt: skip
+    return [(name, _figure(fig), gradients.how_to_read(how, n)) for name, fig, how in figs]
 
 
-def _why_text(cmp: compute.Comparison) -> str:
+def _why_text(cmp: compute.Comparison, notation: str) -> str:
     T = len(cmp.rnn_factors)
     lag = min(WHY_LAG, T - 1)
     return gradients.why_summary(
         cmp.rnn_factors[T - lag :] if lag else cmp.rnn_factors[:0], cmp.why_measured(),
-        nonlinearity=cmp.nonlinearity, overflow_step=cmp.rnn_overflow,
+        nonlinearity=cmp.nonlinearity, overflow_step=cmp.rnn_overflow, notation=notation,
     )  # fmt: skip
 
 
@@ -350,11 +367,11 @@ def _page(s, seq, link, figures, data, notes, cmp, js, gru_reset) -> str:
 
 <section id="ls-vg" aria-labelledby="ls-vg-h">
 <h2 id="ls-vg-h">Vanishing gradients · RNN, GRU and LSTM</h2>
-<p>Gradient measure: {_e(MEASURE_LABELS[s.measure])}.</p>
+<p>Gradient measure: {_e(measure_label(s.measure, s.notation))}.</p>
 <p id="ls-takeaway"><strong>What to notice:</strong> {_e(takeaway)}</p>
-<p id="ls-theory">{_e(bound_sentence(cmp))}</p>
+<p id="ls-theory">{_e(bound_sentence(cmp, s.notation))}</p>
 {grad_html}
-<p id="ls-why">{_e(_why_text(cmp))}</p>
+<p id="ls-why">{_e(_why_text(cmp, s.notation))}</p>
 </section>
 
 <section id="ls-settings" aria-labelledby="ls-settings-h">

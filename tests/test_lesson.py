@@ -432,3 +432,37 @@ def test_gates_over_time_in_the_notation(notation_pages):
             assert ("Γ" in words) == (notation == "dlai"), (notation, name)
             caption = gates.how_to_read(name, trace, notation=notation)
             assert html.escape(caption) in page, (notation, name)
+
+
+def test_the_measures_are_the_apps_in_every_notation():
+    from lesson.build import MEASURE_TEMPLATES, measure_label
+
+    assert MEASURE_TEMPLATES == state.MEASURE_TEMPLATES
+    for n in NOTATIONS:
+        assert {m: measure_label(m, n) for m in MEASURE_TEMPLATES} == state.measure_labels(n)
+
+
+def test_vanishing_gradients_in_the_notation():
+    from figures import gradients
+
+    for n in NOTATIONS:
+        s = dataclasses.replace(DEFAULT, notation=n, measure="bptt")
+        page = build_html(s)
+        seq, _ = sequence(s)
+        cmp = compare(s, {c: run(s, seq, c) for c in engine.CELLS})
+        theory = html.unescape(page.split('id="ls-theory">', 1)[1].split("</p>")[0])
+        assert theory == bound_sentence(cmp, n)
+        w = gradients.recurrent_weight(n)
+        assert f"σ_max({w}) = {cmp.sigma_max:.3f}" in theory
+        assert ("W_hh" in theory) == (n == "pytorch") and ("a⟨t⟩" in theory) == (n == "dlai")
+        for name, how in (("gradient_strips", "gradient_strips"), ("lstm_path", "path_split"),
+                          ("why_factors", "why_factors")):  # fmt: skip
+            assert f"<figcaption>{html.escape(gradients.how_to_read(how, n))}<" in page, name
+        for cell in ("lstm", "gru"):
+            names = [t["name"] for t in _figure(page, f"{cell}_path")["data"]]
+            assert set(gradients.path_names(cell, n)) <= set(names), (n, cell, names)
+        lag = [t["name"] for t in _figure(page, "gradient_vs_lag")["data"]]
+        c = {"pytorch": "c_t", "dlai": "c⟨t⟩", "cho": "C_t"}[n]
+        assert f"LSTM ‖dL/d{c}‖" in lag, lag
+        why = html.unescape(page.split('id="ls-why">', 1)[1].split("</p>")[0])
+        assert gradients.derivative(cmp.nonlinearity, n)[0] in why
