@@ -257,7 +257,10 @@ def build_html(
     link = link or app_link(s, app_url)
     figures = {"gates": _gate_figures(s, runs[s.cell]),
                "gates_notice": gates.what_to_notice(runs[s.cell].trace, notation=s.notation),
-               "gradients": _gradient_figures(s, cmp, seq.labels)}  # fmt: skip
+               "gradients": _gradient_figures(s, cmp, seq.labels),
+               "memory": gradients.gate_memory_sentence(
+                   runs["gru"].trace.gates["z"], runs["lstm"].trace.gates["f"],
+                   lag=seq.T - cmp.first - 1, notation=s.notation)}  # fmt: skip
     data = {"css": css, "timelines": _timelines(s, runs), "config": PLOTLY_CONFIG,
             "first": f"{s.cell}-forward"}  # fmt: skip
     notes = []
@@ -369,6 +372,8 @@ def _page(s, seq, link, figures, data, notes, cmp, js, gru_reset) -> str:
 <h2 id="ls-vg-h">Vanishing gradients · RNN, GRU and LSTM</h2>
 <p>Gradient measure: {_e(measure_label(s.measure, s.notation))}.</p>
 <p id="ls-takeaway"><strong>What to notice:</strong> {_e(takeaway)}</p>
+<p id="ls-memory"><strong>Why the gated cells keep or lose it:</strong>
+{_e(figures["memory"])}</p>
 <p id="ls-theory">{_e(bound_sentence(cmp, s.notation))}</p>
 {grad_html}
 <p id="ls-why">{_e(_why_text(cmp, s.notation))}</p>

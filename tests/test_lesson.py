@@ -466,3 +466,8 @@ def test_vanishing_gradients_in_the_notation():
         assert f"LSTM ‖dL/d{c}‖" in lag, lag
         why = html.unescape(page.split('id="ls-why">', 1)[1].split("</p>")[0])
         assert gradients.derivative(cmp.nonlinearity, n)[0] in why
+        memory = html.unescape(page.split('id="ls-memory">', 1)[1].split("</p>")[0])
+        gru, lstm = (run(s, seq, c).trace.gates for c in ("gru", "lstm"))
+        want = gradients.gate_memory_sentence(gru["z"], lstm["f"], lag=seq.T - cmp.first - 1,
+                                              notation=n)  # fmt: skip
+        assert memory.endswith(want) and ("Γu" in want) == (n == "dlai")
