@@ -27,6 +27,7 @@ from lesson import DEFAULT, build_html  # noqa: E402
 TARGET_GZ = 2_000_000
 LESSONS = {
     "default (Wallet, LSTM, H = 16)": DEFAULT,
+    "default in deeplearning.ai's notation": dataclasses.replace(DEFAULT, notation="dlai"),
     "Cereal (text), GRU, H = 64": dataclasses.replace(DEFAULT, preset="Cereal (text)", cell="gru",
                                                       H=64),
     "Impulse T = 2000, RNN, H = 16": dataclasses.replace(DEFAULT, preset="Impulse", T=2000,
