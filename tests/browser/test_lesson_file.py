@@ -35,8 +35,9 @@ def _open(page: Page, path) -> tuple[list[str], list[str]]:
     return requests, errors
 
 
-def test_every_figure_drawn_and_nothing_requested(page: Page, lesson_file):
-    requests, errors = _open(page, lesson_file)
+@pytest.mark.parametrize("file", ["lesson_file", "dlai_file"])
+def test_every_figure_drawn_and_nothing_requested(page: Page, request, file):
+    requests, errors = _open(page, request.getfixturevalue(file))
     plots = page.locator("[data-figure]")
     n = plots.count()
     assert n >= 8, f"expected the gate and gradient figures, found {n}"
