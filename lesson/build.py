@@ -76,7 +76,7 @@ TIMELINE_CAPTION = {
 """The timelines' how-to-read lines; ``@q@`` is the notation's symbol of q."""
 RESET_BEFORE_CAPTION = (
     " This GRU is the reset-before model (Cho et al. 2014): @r@ multiplies @h_prev@ before the "
-    "recurrent product, so its numbers are not those of PyTorch's GRU."
+    "recurrent product: a different model from PyTorch's GRU, not only other symbols."
 )
 OMZ_CAPTION = " Here @omz@ = 1 − z weighs the candidate @n@: its box and numbers are 1 − z."
 

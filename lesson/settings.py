@@ -148,7 +148,7 @@ def gru_model(reset: str) -> str:
         return (
             "reset before the product (Cho et al. 2014, Keras reset_after=False): the reset "
             "gate multiplies the old state before the recurrent matrix. This is a different "
-            "model from PyTorch's, so its numbers differ from a PyTorch-notation lesson's."
+            "model from PyTorch's, not PyTorch's GRU in other symbols."
         )
     return (
         "reset after the product (PyTorch's nn.GRU): the reset gate multiplies the recurrent "
