@@ -281,7 +281,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool, notatio
         ticks = [-sc["zmax"], 0.0, sc["zmax"]]
         tick_text = [_fmt_end(v, sc["zmax"]) for v in ticks]
         tick_text[1] = "0"
-    if panel_px < 80:  # a short bar has room for its two ends only
+    if panel_px < (100 if presentation else 80):  # a short bar: room for its two ends only
         ticks, tick_text = ticks[::2], tick_text[::2]
     heatmap = go.Heatmap(
         z=_wire(values[cols].T),
@@ -296,6 +296,7 @@ def _heatmap_panel(trace, name: str, cols, geometry, presentation: bool, notatio
             "x": 1.01, "xanchor": "left", "y": 1.0 - from_top, "yanchor": "middle",
             "len": H / rows_total, "lenmode": "fraction", "thickness": 12,
             "tickvals": ticks, "ticktext": tick_text, "outlinewidth": 0,
+            "ticklabelposition": "outside bottom",  # the top label clear of the bar title
         },
         **sc,
     )  # fmt: skip
@@ -372,7 +373,10 @@ def gate_heatmaps(
     base = [p * (H + G) for p in range(n)]
     rows_total = n * H + (n - 1) * G
     plot_px = rows_total * px_per_row
-    margin = {"l": 205 if presentation else 150, "r": 110, "t": 80, "b": 150}
+    # the panel titles in the left margin: a notation's symbols without a subscript (a⟨t⟩,
+    # Γu) are wider than PyTorch's (h_t)
+    wide = 24 if notation != "pytorch" else 0
+    margin = {"l": (205 if presentation else 150) + wide, "r": 110, "t": 80, "b": 150}
 
     data, annotations = [], []
     for p, name in enumerate(names):
