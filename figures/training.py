@@ -13,6 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from . import notation as nt
 from . import style
 from .style import CELL_COLORS, CELL_DASH, CELL_MARKERS, CELL_NAMES, PRESENTATION_FONT_SIZE
 
@@ -41,6 +42,17 @@ GRADIENT_KEYS = {
     "grad_last": "‖∂L/∂h<sub>T</sub>‖, gradient where it enters",
     "grad_norm": "global gradient norm (before clipping)",
 }
+"""PyTorch's names of the history's gradient columns (:func:`gradient_label` in any notation)."""
+_GRADIENT_AT = {"grad_first": "0", "grad_last": "T"}
+
+
+def gradient_label(key: str, notation: str = "pytorch") -> str:
+    """A gradient column's name (HTML) with the state in the notation: ‖∂L/∂a⟨0⟩‖ in
+    deeplearning.ai's; unknown columns are escaped."""
+    if key not in _GRADIENT_AT:
+        return GRADIENT_KEYS.get(key, style.safe_text(key))
+    state = nt.html_text(nt.indexed(notation, "rnn", "h", _GRADIENT_AT[key]))
+    return f"‖∂L/∂{state}‖, {GRADIENT_KEYS[key].partition(', ')[2]}"
 
 
 def _font_size(presentation: bool) -> int | None:
@@ -218,14 +230,16 @@ def first_step_gradient(
     title: str | None = None,
     y_floor: float = 1e-30,
     presentation: bool = False,
+    notation: str = "pytorch",
 ) -> go.Figure:
     """A gradient norm from the histories over training, on a log y axis, one line per cell.
 
     ``key`` is a history column: ``"grad_first"`` (the gradient reaching h_0, default),
     ``"grad_last"`` or ``"grad_norm"``. Zeros and values below ``y_floor`` sit at the floor;
-    NaN/inf mark the run "diverged at step n" as in :func:`loss_curves`.
+    NaN/inf mark the run "diverged at step n" as in :func:`loss_curves`. ``notation`` names
+    the state (:func:`gradient_label`).
     """
-    what = GRADIENT_KEYS.get(key, style.safe_text(key))
+    what = gradient_label(key, notation)
     traces, notes, last_step, points = _cell_traces(histories, key, log=True, floor=y_floor)
     symbol, _, meaning = what.partition(", ")
     title = title or (f"Over training: {meaning}, {symbol}" if meaning else what)

@@ -8,7 +8,7 @@ import streamlit as st
 import ui
 from engine import tasks
 from figures import gates, gradients, style, training
-from ui import keys, session
+from ui import keys, session, state
 from ui import training as runs
 
 lesson = ui.page("Train", choose_cell=False)
@@ -61,7 +61,9 @@ def draw(source) -> None:
         config=ui.layout.PLOTLY_CONFIG,
     )  # fmt: skip
     grad_slot.plotly_chart(
-        training.first_step_gradient(hist, max_steps=int(steps), presentation=lesson.present),
+        training.first_step_gradient(
+            hist, max_steps=int(steps), presentation=lesson.present, notation=lesson.notation
+        ),
         key=keys.train_chart("grad", n),
         config=ui.layout.PLOTLY_CONFIG,
     )
@@ -124,17 +126,18 @@ probes = {
     }
     for when in ("before", "after")
 }
+measure = state.measure_labels(lesson.notation)["x"].split(" ")[0]  # ‖∂h_T/∂x_t‖
 cols = ui.layout.columns(2, lesson)
 for col, when in zip(cols, ("before", "after"), strict=True):
     with col:
         ui.chart(
             gradients.gradient_vs_lag(
                 {c: p[1] for c, p in probes[when].items()},
-                measure_label=f"‖∂h_T/∂x_t‖ {when} training",
+                measure_label=f"{measure} {when} training",
             ),
             key=keys.train_chart("lag", when),
         )
-st.caption(gradients.HOW_TO_READ["gradient_vs_lag"])
+st.caption(gradients.how_to_read("gradient_vs_lag", lesson.notation))
 shown = ui.layout.page_control(
     lesson, keys.TRAIN_GATE_CELL, st.radio, "Gate view of", list(results), horizontal=True,
     default=next(iter(results)), format_func=style.CELL_NAMES.get,
@@ -144,10 +147,10 @@ cols = ui.layout.columns(2, lesson)
 for col, when in zip(cols, ("before", "after"), strict=True):
     with col:
         ui.chart(
-            gates.gate_heatmaps(probes[when][shown][0], max_frames=0),
+            gates.gate_heatmaps(probes[when][shown][0], max_frames=0, notation=lesson.notation),
             key=keys.train_chart("gates", when),
         )
-st.caption(gates.HOW_TO_READ["gate_heatmaps"])
+st.caption(gates.how_to_read("gate_heatmaps", probes["after"][shown][0], notation=lesson.notation))
 # this page trains with the sidebar's settings, whatever trained cells the other pages show
 untrained = dataclasses.replace(lesson, trained="")
 ui.layout.training_downloads(results, untrained, key=keys.TRAIN_DOWNLOADS, task=task)

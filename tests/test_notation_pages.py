@@ -298,3 +298,46 @@ def test_vanishing_gradients_page_speaks_the_notation_with_the_same_numbers(nota
     gru_lag = [v for k, (g, v) in values.items() if g and k.startswith("1/")]
     pt_lag = [v for k, (g, v) in base.items() if g and k.startswith("1/")]
     assert gru_lag and (notation == "pytorch") == np.array_equal(gru_lag[0], pt_lag[0])
+
+
+# --------------------------------------------------------------------------------------------
+# Train's gradient and gate views
+# --------------------------------------------------------------------------------------------
+
+
+def test_training_gradient_label_follows_the_notation():
+    from figures import training
+
+    for key in ("grad_first", "grad_last", "grad_norm"):
+        assert training.gradient_label(key) == training.GRADIENT_KEYS[key]
+    assert training.gradient_label("grad_first", "dlai").startswith("‖∂L/∂a⟨0⟩‖")
+    assert training.gradient_label("grad_last", "cho").startswith("‖∂L/∂h<sub>T</sub>‖")
+
+
+def trained_page(notation):
+    at = open_page("pages/4_Train.py", {"notation": notation})
+    at.multiselect(key="train_cells").set_value(["gru", "lstm"]).run()
+    at.number_input(key="train_steps").set_value(4).run()
+    at.button(key="train_start").click().run()
+    assert_clean(at)
+    return at
+
+
+def test_train_page_draws_its_gradient_and_gate_views_in_the_notation():
+    at = trained_page("dlai")
+    text = page_text(at)
+    specs = charts(at)
+    assert "‖∂L/∂a⟨0⟩‖" in text and "‖∂a⟨T⟩/∂x⟨t⟩‖ before training" in text
+    assert "Γu" in text and "Γr" in text and "c̃⟨t⟩" in text  # the GRU's gate view
+    for bad in ("h<sub>0</sub>", "‖∂h_T", "z<sub>t</sub>", "n<sub>t</sub>"):
+        assert bad not in text, bad
+    base = charts(trained_page("pytorch"))
+    assert len(specs) == len(base)
+    heat = [s for s in specs if s["data"][0]["type"] == "heatmap" and "GRU" in
+            s["layout"]["title"]["text"]]  # fmt: skip
+    pt = [s for s in base if s["data"][0]["type"] == "heatmap" and "GRU" in
+          s["layout"]["title"]["text"]]  # fmt: skip
+    assert len(heat) == len(pt) == 2  # before and after training
+    for a, b in zip(pt, heat, strict=True):  # Train's GRU is one model: Γu = 1 − z
+        z, u = decode(a["data"][1]["z"]), decode(b["data"][1]["z"])
+        assert_allclose(1.0 - u.astype(np.float64), z.astype(np.float64), atol=1e-6)
