@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from engine.lessons import REGIMES
 from figures import gradients
+from figures.notation import html_text, ufill
 from ui import charts, keys, sidebar, texts
 
 lesson = ui.page("Home", choose_cell=False)
@@ -14,6 +15,8 @@ figure_box, text_box = ui.layout.figure_first(lesson)
 text_box.markdown(texts.PITCH)
 
 hero = dataclasses.replace(lesson, measure="x")
+plain_measure = ufill("‖∂@h_last@/∂@x@‖", lesson.notation, "lstm")  # ‖∂h_T/∂x_t‖, ‖∂a⟨T⟩/∂x⟨t⟩‖
+measure = html_text(plain_measure)
 comparison = ui.compare_or_stop(hero)
 with figure_box:
     ui.chart(
@@ -21,11 +24,11 @@ with figure_box:
             "gradient_strips",
             hero,
             presentation=lesson.present,
-            title="How much of each token reaches the last state: ‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
-            measure="‖∂h<sub>T</sub>/∂x<sub>t</sub>‖",
+            title=f"How much of each token reaches the last state: {measure}",
+            measure=measure,
         ),
         key=keys.HOME_HERO,
-        caption=texts.HOW_TO_READ_HERO,
+        caption=texts.HOW_TO_READ_HERO.replace("‖∂h_T/∂x_t‖", plain_measure),
     )
 st.markdown(f"**What to notice:** {ui.md_escape(gradients.takeaway(comparison.curves, None))}")
 

@@ -341,3 +341,26 @@ def test_train_page_draws_its_gradient_and_gate_views_in_the_notation():
     for a, b in zip(pt, heat, strict=True):  # Train's GRU is one model: Γu = 1 − z
         z, u = decode(a["data"][1]["z"]), decode(b["data"][1]["z"])
         assert_allclose(1.0 - u.astype(np.float64), z.astype(np.float64), atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Home
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+def test_home_hero_names_its_measure_in_the_notation_with_the_same_numbers(notation):
+    at = open_page("app.py", {"notation": notation, "T": "10"})
+    assert_clean(at)
+    text = page_text(at)
+    plain = nt.ufill("‖∂@h_last@/∂@x@‖", notation, "lstm")
+    assert nt.html_text(plain) in text and plain in text  # the strip and its caption
+    if notation == "dlai":  # the hero strip and its caption (the regime texts are the engine's)
+        hero = json.dumps(charts(at)[0], ensure_ascii=False) + at.caption[0].value
+        assert "h<sub>T</sub>" not in hero and "‖∂h_T" not in hero
+    values = line_values(charts(at))
+    base = line_values(charts(open_page("app.py", {"T": "10"})))
+    before = line_values(charts(open_page("app.py", {"notation": "cho", "T": "10"})))
+    assert values.keys() == base.keys() and any(gru for gru, _ in values.values())
+    for k, (gru, v) in values.items():
+        assert_array_equal(v, (before if gru and notation != "pytorch" else base)[k][1])
