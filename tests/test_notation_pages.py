@@ -364,3 +364,48 @@ def test_home_hero_names_its_measure_in_the_notation_with_the_same_numbers(notat
     assert values.keys() == base.keys() and any(gru for gru, _ in values.values())
     for k, (gru, v) in values.items():
         assert_array_equal(v, (before if gru and notation != "pytorch" else base)[k][1])
+
+
+# --------------------------------------------------------------------------------------------
+# The Check panels
+# --------------------------------------------------------------------------------------------
+
+
+def test_check_names_each_quantity_at_its_step_in_the_notation():
+    from ui import check
+
+    assert [check.at_step("pytorch", "lstm", q, 12) for q in "ch"] == ["c_12", "h_12"]
+    assert check.at_step("dlai", "lstm", "h", 3) == "a⟨3⟩"
+    assert check.at_step("dlai", "lstm", "f", 3) == "Γf⟨3⟩"
+    assert check.at_step("dlai", "gru", "z", 3) == "(1 − Γu)⟨3⟩"  # z's numbers, named honestly
+    assert check.at_step("cho", "lstm", "g", 3) == "C̃_3"
+
+
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_step_check_panel_speaks_the_notation_with_the_same_numbers(cell):
+    from tests.test_pages_check import open_page as open_check
+    from tests.test_pages_check import panel_text
+    from ui import check, keys
+
+    query = {"cell": cell, "step": "4", "unit": "1", "T": "8", "notation": "dlai"}
+    text = panel_text(open_check("pages/1_Step_through.py", query, opened=keys.STEP_CHECK))
+    text = text.replace("\\", "")
+    for q in gates.QUANTITIES[cell]:
+        assert f"{check.at_step('dlai', cell, q, 4)}[1]" in text, q
+    assert "∂L/∂a⟨4⟩[1]" in text or "∂L/∂c⟨4⟩[1]" in text
+    assert "h_4" not in text and "Σ h_T" not in text
+    pt = panel_text(open_check("pages/1_Step_through.py", {**query, "notation": "pytorch"},
+                               opened=keys.STEP_CHECK)).replace("\\", "")  # fmt: skip
+    number = r"[−+-]?\d\.\d+(?:×10[⁻⁰¹²³⁴⁵⁶⁷⁸⁹]+)?"
+    if cell == "lstm":  # one model in every notation: the same numbers
+        assert re.findall(number, text) == re.findall(number, pt)
+
+
+def test_jacobian_check_panel_speaks_the_notation():
+    from tests.test_pages_check import open_page as open_check
+    from tests.test_pages_check import panel_text
+    from ui import keys
+
+    at = open_check(VG, {"measure": "x", "notation": "dlai", "T": "12"}, opened=keys.VG_CHECK)
+    text = panel_text(at).replace("\\", "")
+    assert "‖∂a⟨T⟩/∂x⟨t⟩‖₂ at t =" in text and "∂h_T" not in text

@@ -20,6 +20,7 @@ from __future__ import annotations
 import streamlit as st
 
 from engine import GATES, explain
+from figures import notation as nt
 from figures.style import fmt_grad
 
 from . import compute, keys, session
@@ -72,6 +73,17 @@ def max_check_lag(T: int, H: int, n: int, cell: str) -> int:
 # --------------------------------------------------------------------------------------------
 # Sentences, each computed from a check's numbers
 # --------------------------------------------------------------------------------------------
+
+
+def at_step(notation: str, cell: str, quantity: str, t) -> str:
+    """A quantity at step ``t`` in the notation's plain symbols: ``h_3``, ``a⟨3⟩``, ``C_3``,
+    ``Γf⟨3⟩`` and, for deeplearning.ai's GRU z (its numbers), ``(1 − Γu)⟨3⟩``."""
+    try:
+        s = nt.indexed(notation, cell, quantity, str(t))
+    except KeyError:  # a symbol without a time index (Γf, (1 − Γu))
+        s = nt.usym(notation, cell, quantity)
+        return f"{s}⟨{t}⟩" if notation == "dlai" else f"{s}_{t}"
+    return s.replace(f"_{{{t}}}", f"_{t}")
 
 
 def verdict_text(r: dict, *, what: str, exact: str = "BPTT") -> str:
@@ -132,10 +144,11 @@ def _gradient_block(r: dict, *, what: str, perturbed: str) -> None:
     st.markdown(md_escape(verdict_text(r, what=what)))
 
 
-def _forward_block(forward: dict, t: int, k: int) -> None:
+def _forward_block(forward: dict, t: int, k: int, notation: str, cell: str) -> None:
     rows = [
-        " | ".join(md_escape(cell) for cell in (
-            f"{name}_{t}[{k}]", _num(v["engine"]), _num(v["recomputed"]), fmt_grad(v["abs_error"])
+        " | ".join(md_escape(text) for text in (
+            f"{at_step(notation, cell, name, t)}[{k}]", _num(v["engine"]), _num(v["recomputed"]),
+            fmt_grad(v["abs_error"]),
         ))
         for name, v in forward.items()
     ]  # fmt: skip
@@ -174,10 +187,11 @@ def panel(lesson: Lesson, run) -> None:
     if not box.open:
         return
     with box:
+        last = nt.usym(lesson.notation, lesson.cell, "h_last")
         st.caption(
             "What this does: it computes this step's numbers a second, independent way (the "
             "gradients by a central finite difference [L(v + ε) − L(v − ε)] / 2ε of the loss "
-            "L = Σ h_T, the forward values by the equations in plain Python) and sets them "
+            f"L = Σ {last}, the forward values by the equations in plain Python) and sets them "
             "beside the engine's. How to read it: the engine is right when the two agree to "
             "the accuracy given beside them."
         )
@@ -193,26 +207,28 @@ def panel(lesson: Lesson, run) -> None:
         numbers = step_numbers(key, t, k, csv_upload() if lesson.source == "csv" else None)
         parts = (_forward, _backward) if lesson.mode == "forward" else (_backward, _forward)
         for draw in parts:  # the direction in use first
-            draw(numbers, t, k)
+            draw(numbers, t, k, lesson.notation, lesson.cell)
 
 
-def _backward(numbers: dict, t: int, k: int) -> None:
+def _backward(numbers: dict, t: int, k: int, notation: str, cell: str) -> None:
     st.markdown("##### Backward: BPTT against a finite difference")
     lstm = "c" in numbers
+    h = at_step(notation, cell, "h", t)
+    c, o = (at_step(notation, cell, q, t) for q in ("c", "o")) if lstm else ("", "")
     _gradient_block(
-        numbers["h"], what=f"∂L/∂h_{t}[{k}]",
-        perturbed=f"h_{t}[{k}] nudged by ±ε" + (f", c_{t} held fixed" if lstm else ""),
+        numbers["h"], what=f"∂L/∂{h}[{k}]",
+        perturbed=f"{h}[{k}] nudged by ±ε" + (f", {c} held fixed" if lstm else ""),
     )  # fmt: skip
     if lstm:
         _gradient_block(
-            numbers["c"], what=f"∂L/∂c_{t}[{k}]",
-            perturbed=f"c_{t}[{k}] nudged by ±ε, h_{t} = o_{t} tanh(c_{t}) following it",
+            numbers["c"], what=f"∂L/∂{c}[{k}]",
+            perturbed=f"{c}[{k}] nudged by ±ε, {h} = {o} tanh({c}) following it",
         )  # fmt: skip
 
 
-def _forward(numbers: dict, t: int, k: int) -> None:
+def _forward(numbers: dict, t: int, k: int, notation: str, cell: str) -> None:
     st.markdown("##### Forward: the engine's values against the formula")
-    _forward_block(numbers["forward"], t, k)
+    _forward_block(numbers["forward"], t, k, notation, cell)
 
 
 def jacobian_panel(lesson: Lesson) -> None:
@@ -226,10 +242,12 @@ def jacobian_panel(lesson: Lesson) -> None:
         return
     csv = csv_upload() if lesson.source == "csv" else None
     wrt = "x" if lesson.measure == "x" else "h"
+    n_ = lesson.notation  # the symbols of the RNN's and the LSTM's state (a⟨t⟩ in dlai)
+    last, of, h_t = (nt.usym(n_, "lstm", q) for q in ("h_last", wrt, "h"))
     with box:
         st.caption(
-            "What this does: it builds the Jacobian ∂h_T/∂" + wrt + "_t a second way, column "
-            "by column, by nudging each entry of " + wrt + "_t by ±ε and re-running the cell, "
+            f"What this does: it builds the Jacobian ∂{last}/∂{of} a second way, column "
+            f"by column, by nudging each entry of {of} by ±ε and re-running the cell, "
             "and compares its spectral norm with the engine's exact one. How to read it: the "
             "engine is right when the two agree to the accuracy given beside them."
         )
@@ -257,12 +275,12 @@ def jacobian_panel(lesson: Lesson) -> None:
             )
         if lesson.measure == "bptt":
             st.caption(
-                "The BPTT measure ‖dL/dh_t‖ is ‖(∂h_T/∂h_t)ᵀ 1‖ for L = Σ h_T: this same "
-                "Jacobian is what is checked."
+                f"The BPTT measure ‖dL/d{h_t}‖ is ‖(∂{last}/∂{h_t})ᵀ 1‖ for L = Σ {last}: this "
+                "same Jacobian is what is checked."
             )
         t = T - 1 - lag
         r = jacobian_numbers(compute.model_key(lesson, cell), cell, t, wrt, csv)
-        what = f"‖∂h_T/∂{wrt}_t‖₂ at t = {t} (lag {lag}), {cell.upper()}"
+        what = f"‖∂{last}/∂{of}‖₂ at t = {t} (lag {lag}), {cell.upper()}"
         st.markdown(f"**{md_escape(what)}**")
         if r["verdict"] != "overflow":
             st.markdown(
