@@ -20,7 +20,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import gates, gradients, style
-from .style import CELL_COLORS, CELL_NAMES, INK_DARK, PRESENTATION_FONT_SIZE, SYMBOLS
+from . import notation as nt
+from .style import CELL_COLORS, CELL_NAMES, INK_DARK, PRESENTATION_FONT_SIZE
 
 VARIANTS = ("after", "before")
 NAMES = {
@@ -48,6 +49,46 @@ _CANDIDATE = {
 _UPDATE = r"h_t = (1 - z_t) \odot n_t + z_t \odot h_{t-1}\,"  # \, keeps KaTeX's box whole
 EQUATIONS = {v: (_RESET, _UPDATE_GATE, _CANDIDATE[v], _UPDATE) for v in VARIANTS}
 """Each variant's equations (LaTeX, constant text): only the candidate n_t differs."""
+
+
+def equations(variant: str, notation: str = "pytorch") -> tuple[str, ...]:
+    """A placement's equations (LaTeX) in the notation's symbols (:data:`EQUATIONS` for
+    PyTorch's): the reset and update gates (deeplearning.ai's Γu = σ(W_u[a⟨t−1⟩, x⟨t⟩] + b_u),
+    its W_u = −W_z), the candidate as the placement computes it, and the state."""
+    if notation == "pytorch":
+        return EQUATIONS[variant]
+
+    def gate(q: str) -> str:
+        lhs = nt.symbol(notation, "gru", nt.shown(notation, "gru", q))
+        return rf"{lhs} = \sigma({nt.affine(notation, 'gru', q)[0]})"
+
+    cand = nt.fill(nt.GRU_N[notation, variant], notation, "gru").replace(r"\tanh(", r"\tanh\big(")
+    cand = cand[:-1] + r"\big)" if cand.endswith(")") else cand
+    state = nt.fill(nt.GRU_H[notation][0], notation, "gru")
+    return (gate("r"), gate("z"), f"{nt.symbol(notation, 'gru', 'n')} = {cand}",
+            rf"{nt.symbol(notation, 'gru', 'h')} = {state}\,")  # fmt: skip
+
+
+_WHERE_R_TEMPLATES = {  # @q@: the notation's symbol (figures.notation.ufill)
+    "after": (
+        "@r@ multiplies the finished recurrent product @U_n@ @h_prev@ + @b_hn@, unit by unit: "
+        "the old state is mixed by @U_n@ first, then each unit's share is kept or dropped (the "
+        "bias @b_hn@ is reset too)."
+    ),
+    "before": (
+        "@r@ multiplies the old state @h_prev@ itself, before @U_n@ mixes it: a unit reset to 0 "
+        "is removed from every unit's candidate, and no bias is ever reset."
+    ),
+}
+
+
+def where_r_acts(variant: str, notation: str = "pytorch") -> str:
+    """Where the reset gate acts, in words and the notation's symbols (:data:`WHERE_R_ACTS`
+    for PyTorch's)."""
+    if notation == "pytorch":
+        return WHERE_R_ACTS[variant]
+    return nt.ufill(_WHERE_R_TEMPLATES[variant], notation, "gru")
+
 
 WHERE_R_ACTS = {
     "after": (
@@ -119,7 +160,27 @@ def first_capped_lag(norms) -> int | None:
 # --------------------------------------------------------------------------------------------
 
 
-def lag_figure(norms: dict, *, labels=None, presentation: bool = False) -> go.Figure:
+def state_jacobian(notation: str = "pytorch") -> str:
+    """‖∂h_T/∂h_t‖ of the GRU in the notation (HTML): deeplearning.ai's ‖∂c⟨T⟩/∂c⟨t⟩‖."""
+    return nt.hfill("‖∂@h_last@/∂@h@‖", notation, "gru")
+
+
+def how_to_read(name: str, notation: str = "pytorch") -> str:
+    """:data:`HOW_TO_READ`'s caption with its GRU symbols in the notation."""
+    text = HOW_TO_READ[name]
+    if notation == "pytorch":
+        return text
+    jac = nt.ufill("‖∂@h_last@/∂@h@‖", notation, "gru")
+    text = text.replace("‖∂h_T/∂h_t‖", jac).replace("c_t held fixed", nt.ufill(
+        "@c@ held fixed", notation, "lstm"))  # fmt: skip
+    r, z, n = (nt.short(notation, "gru", nt.shown(notation, "gru", q)) for q in ("r", "z", "n"))
+    return text.replace("(r reset, z update", f"({r} reset, {z} update").replace(
+        "; n candidate", f"; {n} candidate")  # fmt: skip
+
+
+def lag_figure(
+    norms: dict, *, labels=None, presentation: bool = False, notation: str = "pytorch"
+) -> go.Figure:
     """‖∂h_T/∂h_t‖ against lag for both placements on one log axis.
 
     Parameters
@@ -137,8 +198,9 @@ def lag_figure(norms: dict, *, labels=None, presentation: bool = False) -> go.Fi
         log ticks) with one line per variant in its colour, dash and marker.
     """
     curves = {NAMES[v]: capped(norms[v]) for v in VARIANTS if v in norms}
+    jac = state_jacobian(notation)
     fig = gradients.gradient_vs_lag(
-        curves, measure_label="‖∂h<sub>T</sub>/∂h<sub>t</sub>‖", labels=labels,
+        curves, measure_label=jac, labels=labels,
         presentation=presentation,
     )  # fmt: skip
     for v in VARIANTS:
@@ -147,17 +209,21 @@ def lag_figure(norms: dict, *, labels=None, presentation: bool = False) -> go.Fi
                 trace.line = {"color": COLORS[v], "dash": DASH[v], "width": WIDTH[v]}
                 trace.marker = {"color": COLORS[v], "symbol": MARKERS[v], "size": 7,
                                 "maxdisplayed": 40}  # fmt: skip
-    title = "Same GRU weights, two reset placements: ‖∂h<sub>T</sub>/∂h<sub>t</sub>‖ against lag"
+    title = f"Same GRU weights, two reset placements: {jac} against lag"
     layout = fig.layout.to_plotly_json()
     layout["title"]["text"] = title
     fig.update_layout(style.fit_title(layout, 55 if presentation else 80))
     return fig
 
 
-def gate_means(traces: dict, *, labels=None, presentation: bool = False) -> go.Figure:
+def gate_means(
+    traces: dict, *, labels=None, presentation: bool = False, notation: str = "pytorch"
+) -> go.Figure:
     """The mean of r_t, z_t and n_t over the units at each step, both placements per row.
 
     ``traces`` maps ``"after"`` / ``"before"`` to GRU Traces of the same input (one sequence).
+    ``notation`` names them (deeplearning.ai's row is Γu, the mean of 1 − z, as on Gates over
+    time).
     """
     first = next(iter(traces.values()))
     T = first.T
@@ -165,24 +231,25 @@ def gate_means(traces: dict, *, labels=None, presentation: bool = False) -> go.F
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07)
     t = np.arange(T)
     for row, name in enumerate(names, start=1):
+        sym = gates._sym("gru", name, notation)
         for v in VARIANTS:
             if v not in traces:
                 continue
-            mean = np.asarray(traces[v].gates[name], dtype=np.float64).mean(axis=-1)
+            mean = gates._series(traces[v], name, notation).mean(axis=-1)
             fmt = ".3f" if name in style.SIGMOID_GATES else "+.3f"
             fig.add_trace(
                 go.Scatter(
                     x=t, y=mean, mode="lines", name=NAMES[v], legendgroup=v,
                     showlegend=row == 1,
                     line={"color": COLORS[v], "dash": DASH[v], "width": WIDTH[v]},
-                    hovertemplate=f"mean {SYMBOLS[name]}, {NAMES[v]}: %{{y:{fmt}}}<extra></extra>",
+                    hovertemplate=f"mean {sym}, {NAMES[v]}: %{{y:{fmt}}}<extra></extra>",
                 ),
                 row=row, col=1,
             )  # fmt: skip
         sigmoid = name in style.SIGMOID_GATES
         fig.update_yaxes(
             range=[-0.03, 1.03] if sigmoid else [-1.05, 1.05], row=row, col=1,
-            title={"text": f"mean {SYMBOLS[name]}" + (" (0…1)" if sigmoid else " (±1)")},
+            title={"text": f"mean {sym}" + (" (0…1)" if sigmoid else " (±1)")},
             gridcolor="#eee", zeroline=not sigmoid, zerolinecolor="#888",
         )  # fmt: skip
     layout = style.base_layout(
@@ -202,12 +269,14 @@ def gate_means(traces: dict, *, labels=None, presentation: bool = False) -> go.F
     return fig
 
 
-def heatmaps(trace, *, title: str, labels=None, presentation: bool = False) -> go.Figure:
+def heatmaps(
+    trace, *, title: str, labels=None, presentation: bool = False, notation: str = "pytorch"
+) -> go.Figure:
     """:func:`figures.gates.gate_heatmaps` of one run, static (no cursor, no animation) and
     titled ``title`` (trusted text). In presentation mode only the title grows: the panels
     keep their laptop height (on Gates over time they shrink to share the first screen, which
     these secondary figures need not), so their colour bars keep room for their ticks."""
-    fig = gates.gate_heatmaps(trace, labels=labels, max_frames=0)
+    fig = gates.gate_heatmaps(trace, labels=labels, max_frames=0, notation=notation)
     layout = fig.layout.to_plotly_json()
     layout["title"]["text"] = title
     bottom = 100  # no play controls under a static figure: the axis title needs this much
@@ -220,8 +289,9 @@ def heatmaps(trace, *, title: str, labels=None, presentation: bool = False) -> g
     return fig
 
 
-def heatmaps_caption(trace, *, compare: bool = True) -> str:
-    """The "how to read this" of :func:`heatmaps` for the trace's cell and activation."""
+def heatmaps_caption(trace, *, compare: bool = True, notation: str = "pytorch") -> str:
+    """The "how to read this" of :func:`heatmaps` for the trace's cell and activation, its
+    symbols in the notation."""
     scales = {
         "gru": "σ gates 0…1, tanh values ±1",
         "lstm": "σ gates 0…1, tanh values ±1, the cell state ±max|c|",
@@ -229,6 +299,10 @@ def heatmaps_caption(trace, *, compare: bool = True) -> str:
     }[trace.cell]
     if trace.cell == "rnn":
         scales = f"the RNN has no gates, its one panel is the state h; {scales}"
+    if notation != "pytorch":
+        c, h = nt.short(notation, "lstm", "c"), nt.short(notation, "rnn", "h")
+        scales = scales.replace("|c|", f"|{c}|").replace("|h|", f"|{h}|").replace(
+            "state h;", f"state {h};")  # fmt: skip
     return HOW_TO_READ["heatmaps"].format(
         scales=scales,
         compare="compare the two runs panel by panel."
@@ -243,15 +317,16 @@ def loaded_title(cell: str, variant: str) -> str:
 
 
 def loaded_lag_figure(
-    cell: str, variant: str, norms, *, labels=None, presentation: bool = False
-) -> go.Figure:
+    cell: str, variant: str, norms, *, labels=None, presentation: bool = False,
+    notation: str = "pytorch",
+) -> go.Figure:  # fmt: skip
     """‖∂h_T/∂h_t‖ of a loaded model against lag (:func:`figures.gradients.gradient_vs_lag`
     in the cell's colour), titled with the cell and, for a GRU, its placement."""
+    jac = nt.hfill("‖∂@h_last@/∂@h@‖", notation, cell)
     fig = gradients.gradient_vs_lag(
-        {cell: capped(norms)}, measure_label="‖∂h<sub>T</sub>/∂h<sub>t</sub>‖", labels=labels,
-        presentation=presentation,
+        {cell: capped(norms)}, measure_label=jac, labels=labels, presentation=presentation,
     )  # fmt: skip
-    title = f"Loaded {loaded_title(cell, variant)}: ‖∂h<sub>T</sub>/∂h<sub>t</sub>‖ against lag"
+    title = f"Loaded {loaded_title(cell, variant)}: {jac} against lag"
     layout = fig.layout.to_plotly_json()
     layout["title"]["text"] = title
     fig.update_layout(style.fit_title(layout, 55 if presentation else 80))
@@ -333,7 +408,9 @@ def _finite_clause(a: float, b: float, back: str) -> str:
     return f"the gradient {back} is {_magnitude(lg)} times larger with the {NAMES[big]} ({pair})"
 
 
-def comparison_sentence(h_after, h_before, norm_after, norm_before) -> str:
+def comparison_sentence(
+    h_after, h_before, norm_after, norm_before, *, notation: str = "pytorch"
+) -> str:
     """One plain-text sentence computed from the two runs, true in every regime, e.g.
 
     "Same weights, two models: the states differ by up to 0.37 (max |h_before − h_after|, at
@@ -341,14 +418,16 @@ def comparison_sentence(h_after, h_before, norm_after, norm_before) -> str:
     product (PyTorch) (4.1×10⁻³ against 3.2×10⁻³)."
 
     ``norm_*`` are the Jacobian norms ‖∂h_T/∂h_t‖, oldest step first (lag 0 last): the
-    comparison is at the oldest step they both cover. No HTML.
+    comparison is at the oldest step they both cover. No HTML. ``notation`` names the state
+    (deeplearning.ai's c).
     """
+    h = nt.short(notation, "gru", "h")
     diff, t, k = state_difference(h_after, h_before)
     if diff == 0:
-        states = "the states are identical at every step (max |h_before − h_after| = 0)"
+        states = f"the states are identical at every step (max |{h}_before − {h}_after| = 0)"
     else:
         states = (
-            f"the states differ by up to {fmt_difference(diff)} (max |h_before − h_after|, at "
+            f"the states differ by up to {fmt_difference(diff)} (max |{h}_before − {h}_after|, at "
             f"step {t}, unit {k})"
         )
     a = np.asarray(norm_after, dtype=np.float64).ravel()

@@ -7,10 +7,12 @@ import ui
 from engine import InputError
 from figures import gradients
 from figures import variants as fv
+from figures.notation import short, usym
 from ui import keys, layout, variants
 
 lesson = ui.page("GRU reset placement", choose_cell=False)
 ui.sequence_or_stop(lesson)
+notation = lesson.notation
 v = variants.variants_or_stop(lesson)
 after, before = v.traces["after"], v.traces["before"]
 labels = v.labels[v.first :]
@@ -23,42 +25,45 @@ if v.first:
     )
 
 figure_box, text_box = layout.figure_first(lesson)
-sentence = fv.comparison_sentence(after.h, before.h, v.norms["after"], v.norms["before"])
+sentence = fv.comparison_sentence(
+    after.h, before.h, v.norms["after"], v.norms["before"], notation=notation
+)
 text_box.markdown(f"**What to notice:** {ui.md_escape(sentence)}")
 with figure_box:
     ui.chart(
-        fv.lag_figure(v.norms, labels=labels, presentation=lesson.present),
+        fv.lag_figure(v.norms, labels=labels, presentation=lesson.present, notation=notation),
         key=keys.RESET_LAG,
-        caption=fv.HOW_TO_READ["lag"],
+        caption=fv.how_to_read("lag", notation),
     )
 
-st.subheader("Two equations, one difference: where r_t acts")
+st.subheader(f"Two equations, one difference: where {usym(notation, 'gru', 'r')} acts")
 for box, p in zip(layout.columns(2, lesson), fv.VARIANTS, strict=True):
     with box:
         st.markdown(f"**{ui.md_escape(fv.HEADINGS[p])}**: {ui.md_escape(fv.WHO[p])}.")
-        for equation in fv.EQUATIONS[p]:
+        for equation in fv.equations(p, notation):
             st.latex(equation)
-        st.markdown(ui.md_escape(fv.WHERE_R_ACTS[p]))
+        st.markdown(ui.md_escape(fv.where_r_acts(p, notation)))
 diff, t, k = fv.state_difference(after.h, before.h)
+h = short(notation, "gru", "h")
 st.metric(
-    ui.md_escape("Largest state difference, max |h_before − h_after|"),
+    ui.md_escape(f"Largest state difference, max |{h}_before − {h}_after|"),
     fv.fmt_difference(diff),
     help=f"Over every step and unit (here step {t}, unit {k}); both states lie in (−1, 1).",
 )
 
 ui.chart(
-    fv.gate_means(v.traces, labels=v.labels, presentation=lesson.present),
+    fv.gate_means(v.traces, labels=v.labels, presentation=lesson.present, notation=notation),
     key=keys.RESET_GATES,
-    caption=fv.HOW_TO_READ["gate_means"],
+    caption=fv.how_to_read("gate_means", notation),
 )
 for p in fv.VARIANTS:
     ui.chart(
         fv.heatmaps(
             v.traces[p], title=f"GRU, {fv.NAMES[p]}: every gate and state over time",
-            labels=v.labels, presentation=lesson.present,
+            labels=v.labels, presentation=lesson.present, notation=notation,
         ),
         key=keys.RESET_HEATMAPS + p,
-        caption=fv.heatmaps_caption(v.traces[p]),
+        caption=fv.heatmaps_caption(v.traces[p], notation=notation),
     )  # fmt: skip
 variants.downloads(v, lesson, key=keys.RESET_DOWNLOADS)
 
@@ -98,18 +103,18 @@ if upload is not None:
         ui.chart(
             fv.heatmaps(
                 model.trace, title=f"Loaded {title}: every gate and state over time",
-                labels=model.labels, presentation=lesson.present,
+                labels=model.labels, presentation=lesson.present, notation=notation,
             ),
             key=keys.RESET_LOADED_GATES,
-            caption=fv.heatmaps_caption(model.trace, compare=False),
+            caption=fv.heatmaps_caption(model.trace, compare=False, notation=notation),
         )  # fmt: skip
         ui.chart(
             fv.loaded_lag_figure(
                 model.cell, model.variant, model.norms, labels=model.lag_labels,
-                presentation=lesson.present,
+                presentation=lesson.present, notation=notation,
             ),
             key=keys.RESET_LOADED_LAG,
-            caption=fv.HOW_TO_READ["loaded_lag"],
+            caption=fv.how_to_read("loaded_lag", notation),
         )  # fmt: skip
         takeaway = gradients.takeaway({model.cell: fv.capped(model.norms)}, None)
         st.markdown(f"**What to notice:** {ui.md_escape(takeaway)}")

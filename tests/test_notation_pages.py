@@ -409,3 +409,77 @@ def test_jacobian_check_panel_speaks_the_notation():
     at = open_check(VG, {"measure": "x", "notation": "dlai", "T": "12"}, opened=keys.VG_CHECK)
     text = panel_text(at).replace("\\", "")
     assert "‖∂a⟨T⟩/∂x⟨t⟩‖₂ at t =" in text and "∂h_T" not in text
+
+
+# --------------------------------------------------------------------------------------------
+# GRU reset placement
+# --------------------------------------------------------------------------------------------
+
+RESET = "pages/5_GRU_reset.py"
+
+
+def test_variant_builders_follow_the_notation_and_keep_the_numbers():
+    from figures import variants as fv
+
+    traces = {v: trace_of("gru", v) for v in fv.VARIANTS}
+    for v in fv.VARIANTS:
+        assert fv.equations(v) == fv.EQUATIONS[v] and fv.where_r_acts(v) == fv.WHERE_R_ACTS[v]
+        dl = fv.equations(v, "dlai")
+        assert dl[1].startswith(r"\Gamma_u = ") and r"(1 - \Gamma_u)" in dl[3]
+        assert "r_t" not in " ".join(dl) and "h_{t-1}" not in " ".join(dl)
+        assert r"\Gamma_r \odot c^{\langle t-1 \rangle}" in dl[2] or v == "after"
+        assert "r_t" not in fv.where_r_acts(v, "dlai")
+    assert r"\tilde{h}_t" in fv.equations("before", "cho")[2]
+    pt = fv.gate_means(traces)
+    dl = fv.gate_means(traces, notation="dlai")
+    assert "Γu" in text_of(dl) and "z<sub>t</sub>" not in text_of(dl)
+    for a, b, q in zip(pt.data, dl.data, ("r", "r", "z", "z", "n", "n"), strict=True):
+        want = 1.0 - np.asarray(a.y) if q == "z" else np.asarray(a.y)  # Γu = 1 − z
+        assert_allclose(np.asarray(b.y), want, atol=1e-15)
+    norms = {v: np.geomspace(1.0, 1e-3, 6) for v in fv.VARIANTS}
+    lag = fv.lag_figure(norms, notation="dlai")
+    assert "‖∂c⟨T⟩/∂c⟨t⟩‖" in lag.layout.title.text and "h<sub>" not in text_of(lag)
+    for a, b in zip(fv.lag_figure(norms).data, lag.data, strict=True):
+        assert_array_equal(np.asarray(a.y), np.asarray(b.y))
+    sentence = fv.comparison_sentence(traces["after"].h, traces["before"].h, norms["after"],
+                                      norms["before"], notation="dlai")  # fmt: skip
+    assert "|c_before − c_after|" in sentence
+
+
+def test_reset_downloads_name_their_columns_in_the_notation():
+    from ui import variants
+
+    at = open_page(RESET, {"notation": "dlai", "T": "8"})
+    assert_clean(at)
+    v = variants.variants(at_lesson(at))
+    pt, dl = variants.series(v), variants.series(v, "dlai")
+    assert len(pt) == len(dl) and "after |dc_T/dc_t|" in dl and "after 1-Gamma_u[0]" in dl
+    for (a, x), (b, y) in zip(pt.items(), dl.items(), strict=True):  # same numbers, in order
+        assert_array_equal(x, y, err_msg=f"{a} / {b}")
+
+
+def at_lesson(at):
+    from ui import state
+
+    lesson, _ = state.from_query({k: at.query_params[k] for k in at.query_params})
+    return lesson
+
+
+@pytest.mark.parametrize("notation", nt.NOTATIONS)
+def test_reset_page_speaks_the_notation_with_the_same_numbers(notation):
+    at = open_page(RESET, {"notation": notation, "T": "10"})
+    assert_clean(at)
+    text = page_text(at) + "\n".join(str(e.value) for e in at.get("latex"))
+    r = nt.usym(notation, "gru", "r")
+    assert f"where {r} acts" in "\n".join(str(e.value) for e in at.subheader)
+    assert nt.hfill("‖∂@h_last@/∂@h@‖", notation, "gru") in text
+    if notation == "dlai":
+        for bad in ("r_t", "z<sub>t</sub>", "h<sub>T</sub>", "|h_before"):
+            assert bad not in text, bad
+    base = line_values(charts(open_page(RESET, {"T": "10"})))
+    values = line_values(charts(at))
+    assert values.keys() == base.keys()
+    for k, (_, v) in values.items():  # both placements run whatever the notation
+        if not np.array_equal(v, base[k][1]):  # only Γu's panel and mean differ: 1 − z
+            assert notation == "dlai"
+            assert_allclose(v, 1.0 - base[k][1], atol=1e-6, err_msg=k)

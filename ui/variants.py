@@ -16,6 +16,7 @@ import streamlit as st
 import engine
 from engine import InputError
 from figures import variants as fv
+from figures.notation import ufill
 
 from . import compute, keys, layout, state
 from .state import Lesson
@@ -157,17 +158,22 @@ def forget_upload() -> None:
     st.session_state[_UPLOADER] = st.session_state.get(_UPLOADER, 0) + 1
 
 
-def series(v: Variants) -> dict:
+def series(v: Variants, notation: str = "pytorch") -> dict:
     """The page's numbers as named per-timestep series (oldest step first): each placement's
     ‖∂h_T/∂h_t‖₂ (inf from a lag that reached the engine's 1e100 cap on: overflow),
-    max_k |h_before − h_after| and every per-unit state and gate of both runs."""
+    max_k |h_before − h_after| and every per-unit state and gate of both runs, named in the
+    notation's export columns (deeplearning.ai's c, Gamma_r and 1-Gamma_u holding z, as Step
+    through's downloads)."""
     from engine import export
+    from figures.notation import export_names
 
-    out = {f"{p} |dh_T/dh_t|": fv.capped(v.norms[p]) for p in v.traces}
+    names = export_names(notation, "gru")
+    h = names.get("h", "h")
+    out = {f"{p} |d{h}_T/d{h}_t|": fv.capped(v.norms[p]) for p in v.traces}
     diff = np.abs(v.traces["before"].h - v.traces["after"].h)
-    out["max_k |h_before - h_after|"] = diff.max(axis=-1)
+    out[f"max_k |{h}_before - {h}_after|"] = diff.max(axis=-1)
     for p, trace in v.traces.items():
-        for name, block in export.columns(trace).items():
+        for name, block in export.columns(trace, notation=names).items():
             if name == "x":
                 continue
             for k in range(block.shape[1]):
@@ -183,16 +189,18 @@ def downloads(v: Variants, lesson: Lesson, *, key: str) -> None:
     params = {k: a.tolist() for k, a in v.traces["after"].params.items()}
     meta = {"variants": {"after": "PyTorch", "before": "Cho 2014"}, "first_step": v.first,
             "params": params}  # fmt: skip
+    jac = ufill("‖∂@h_last@/∂@h@‖", lesson.notation, "gru")
+    quantities = ", ".join(ufill(f"@{q}@", lesson.notation, "gru") for q in ("h", "r", "z", "n"))
     layout._download_pair(
         lesson, key=key, name="gatescope_gru_reset", heading="Download these numbers",
         caption="Both runs as exact float64 numbers, one row per timestep (t from 0): each "
-        "placement's ‖∂h_T/∂h_t‖₂, the largest state difference, and every unit's h, r, z, n; "
+        f"placement's {jac}₂, the largest state difference, and every unit's {quantities}; "
         "the JSON also records every setting and the shared weights. Every figure also has a "
         "PNG button in its toolbar.",
         csv_label="⬇ CSV: one row per timestep",
-        csv_text=lambda: export.series_to_csv(series(v), v.labels),
+        csv_text=lambda: export.series_to_csv(series(v, lesson.notation), v.labels),
         json_label="⬇ JSON: numbers, weights and settings",
         json_text=lambda: export.series_to_json(
-            series(v), v.labels, settings=state.settings(lesson), meta=meta
+            series(v, lesson.notation), v.labels, settings=state.settings(lesson), meta=meta
         ),
     )  # fmt: skip
