@@ -1059,3 +1059,23 @@ def gate_memory_sentence(z=None, f=None, *, lag: int, notation: str = "pytorch")
     if rest:
         text += f" To see the other cell keep its state too, raise {knobs} or train it on Train."
     return text
+
+
+# --------------------------------------------------------------------------------------------
+# Download column names
+# --------------------------------------------------------------------------------------------
+
+
+def comparison_column(name: str, notation: str = "pytorch") -> str:
+    """A column name of the comparison's downloads (``"rnn |dh_T/dx_t|"``, ``"lstm |dL/dc_t|
+    cell-state path"``, ``"rnn local factor |diag(act') W_hh|_2"``) in the notation's export
+    names (:func:`figures.notation.export_names`: deeplearning.ai's ``"rnn |da_T/dx_t|"``, its
+    GRU's state c). The numbers are not touched: a name only."""
+    if notation == "pytorch":
+        return name
+    cell = name.split(" ", 1)[0].lower()
+    names = nt.export_names(notation, cell if cell in ORDER else "lstm")
+    h, c = names.get("h", "h"), nt.export_names(notation, "lstm").get("c", "c")
+    w = nt.usym(notation, "rnn", "U_h").replace("{", "").replace("}", "")
+    name = name.replace("dh_", f"d{h}_").replace("dc_", f"d{c}_")
+    return name.replace("W_hh", w)

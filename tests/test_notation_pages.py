@@ -483,3 +483,28 @@ def test_reset_page_speaks_the_notation_with_the_same_numbers(notation):
         if not np.array_equal(v, base[k][1]):  # only Γu's panel and mean differ: 1 − z
             assert notation == "dlai"
             assert_allclose(v, 1.0 - base[k][1], atol=1e-6, err_msg=k)
+
+
+# --------------------------------------------------------------------------------------------
+# Vanishing gradients' and Home's downloads
+# --------------------------------------------------------------------------------------------
+
+
+def test_comparison_columns_are_named_in_the_notation_and_keep_their_numbers():
+    import dataclasses
+
+    from figures import gradients
+    from ui import compute, layout, state
+
+    lesson = dataclasses.replace(state.DEFAULT, measure="bptt", T=10, notation="dlai")
+    series = layout.comparison_series(compute.compare(lesson), "bptt")
+    named = {gradients.comparison_column(k, "dlai"): v for k, v in series.items()}
+    assert len(named) == len(series)  # no two columns share a name
+    assert {"rnn |dL/da_t|", "lstm |dL/da_t|", "gru |dL/dc_t|"} <= named.keys()
+    assert "rnn local factor |diag(act') W_aa|_2" in named
+    assert not any("dh_" in k or "W_hh" in k for k in named)
+    for (a, x), (b, y) in zip(series.items(), named.items(), strict=True):
+        assert_array_equal(x, y, err_msg=f"{a} / {b}")
+    assert all(gradients.comparison_column(k) == k for k in series)  # PyTorch's unchanged
+    assert gradients.comparison_column("lstm |dL/dc_t| cell-state path", "cho").startswith(
+        "lstm |dL/dC_t|")  # fmt: skip

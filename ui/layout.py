@@ -340,9 +340,12 @@ def comparison_downloads(cmp, lesson: Lesson, *, key: str, full: bool = True) ->
     """CSV and JSON downloads of the three cells' comparison (:func:`comparison_series`, built
     on click); none in presentation mode. ``full=False``: the curves only (the Home hero)."""
     from engine import export
+    from figures.gradients import comparison_column as named  # the names in the notation
 
     series = comparison_series(cmp, lesson.measure, full=full)
-    meta = {"measure": MEASURE_COLUMNS[lesson.measure], "first_step": cmp.first}
+    series = {named(k, lesson.notation): v for k, v in series.items()}
+    meta = {"measure": named(MEASURE_COLUMNS[lesson.measure], lesson.notation),
+            "first_step": cmp.first}  # fmt: skip
     if full:
         meta |= {"rnn_sigma_max": cmp.sigma_max, "rnn_bound_holds": cmp.bound_holds}
     what = "the three cells' numbers" if full else "the three cells' ‖∂h_T/∂x_t‖ per token"
