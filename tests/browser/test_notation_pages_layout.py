@@ -1,8 +1,8 @@
-"""Gates over time and Vanishing gradients in deeplearning.ai's notation (issue 10) read well on
-a 1280×720 projector (presentation mode, the key figure in the first screen) and at
-1920×1080: nothing clipped, no two labels of a figure on top of each other. The notation's
-longer symbols (a⟨t⟩, Γu, (1 − Γu), W_aa) are in the titles, legends and row labels measured.
-Screenshots go to ``test-results/screens/`` as ``test_layout``'s do."""
+"""Gates over time, Vanishing gradients and GRU reset placement in deeplearning.ai's notation
+(issue 10) read well on a 1280×720 projector (presentation mode, the key figure in the first
+screen) and at 1920×1080: nothing clipped, no two labels of a figure on top of each other. The
+notation's longer symbols (a⟨t⟩, Γu, (1 − Γu), W_aa) are in the titles, legends and row labels
+measured. Screenshots go to ``test-results/screens/`` as ``test_layout``'s do."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from playwright.sync_api import Page
 
 PLOT = ".js-plotly-plot"
 CASES = [(path, cell, w, h, present)
-         for path in ("/Gates_over_time", "/Vanishing_gradients")
+         for path in ("/Gates_over_time", "/Vanishing_gradients", "/GRU_reset")
          for cell in (("gru", "lstm") if path == "/Gates_over_time" else ("lstm",))
          for w, h, present in ((1280, 720, True), (1920, 1080, False))]  # fmt: skip
 
