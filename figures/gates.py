@@ -781,7 +781,9 @@ def how_to_read(name: str, trace, *, notation: str = "pytorch") -> str:
     """The "how to read this" caption of a Gates over time figure for the trace's cell and
     activation (the RNN has no gates; under ReLU its state is unbounded), its symbols in the
     notation."""
-    if trace.cell != "rnn":
+    if trace.cell == "gru":  # no cell state: its state is a tanh-range value like the rest
+        return HOW_TO_READ[name].replace(", the cell state ±max|c|", "")
+    if trace.cell == "lstm":
         c = nt.short(notation, "lstm", "c")
         return HOW_TO_READ[name].replace("max|c|", f"max|{c}|")
     text = _RNN_READ[name]

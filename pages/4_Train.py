@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from engine import tasks
-from figures import gates, gradients, style, training
+from figures import gates, gradients, notation, style, training
 from ui import keys, session, state
 from ui import training as runs
 
@@ -21,6 +21,12 @@ with text_box:
         "vanished; the gated cells' gradient survives and their loss drops."
     )
     task, lag, cells, steps = runs.settings(lesson)
+    if "gru" in cells and notation.GRU_RESET[lesson.notation] != "after":
+        st.caption(
+            f"In {notation.LABELS[lesson.notation]} notation the other pages run the GRU with its "
+            "reset gate before the recurrent product; Train trains PyTorch's GRU (reset after "
+            "the product), whatever the notation: only its symbols follow the notation here."
+        )
 if not cells:
     st.error("Pick at least one cell to train.")
     st.stop()

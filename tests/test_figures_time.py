@@ -671,3 +671,14 @@ def test_why_texts_never_call_the_bound_the_gradient():
         assert "surviving share" not in t and "is a product" not in t
     assert "upper bound" in gradients.HOW_TO_READ["why_factors"]
     assert "measured" in gradients.MEASURED_NAME
+
+
+def test_the_gru_heatmap_caption_names_no_cell_state():
+    import engine
+    from figures import gates
+
+    xs = np.random.default_rng(0).standard_normal((6, 2))
+    for cell, has_c in (("gru", False), ("lstm", True)):
+        trace = engine.forward(cell, engine.init_params(cell, 2, 3), xs)
+        text = gates.how_to_read("gate_heatmaps", trace)
+        assert ("cell state" in text) is has_c and "σ gates" in text

@@ -508,3 +508,13 @@ def test_comparison_columns_are_named_in_the_notation_and_keep_their_numbers():
     assert all(gradients.comparison_column(k) == k for k in series)  # PyTorch's unchanged
     assert gradients.comparison_column("lstm |dL/dc_t| cell-state path", "cho").startswith(
         "lstm |dL/dC_t|")  # fmt: skip
+
+
+def test_train_says_which_gru_it_trains_in_a_reset_before_notation():
+    from test_pages import assert_clean, open_page
+
+    for notation, said in (("dlai", True), ("cho", True), ("pytorch", False)):
+        at = open_page("pages/4_Train.py", {"notation": notation})
+        assert_clean(at)
+        text = " ".join(c.value for c in at.caption)
+        assert ("Train trains PyTorch's GRU" in text) is said
