@@ -24,6 +24,7 @@ import engine
 from engine import theory
 from figures import gates, gradients, style, timeline
 from figures import notation as nt
+from figures.guides import substep_guides as guides_of
 
 from . import compute
 from .settings import APP_URL, Settings, app_link, rows, validate
@@ -173,7 +174,8 @@ def _timelines(s: Settings, runs: dict) -> dict:
             )  # fmt: skip
             data.update(
                 key=f"{cell}-{mode}", uid=f"{cell}{mode[0]}", step=step, present=False,
-                caption=timeline_caption(mode, cell, s.notation, r.trace.gru_reset), guides={},
+                caption=timeline_caption(mode, cell, s.notation, r.trace.gru_reset),
+                guides=guides_of(cell, r.trace.nonlinearity, s.notation, r.trace.gru_reset),
                 ladderTitle=f"Equations for unit k = {data['unit']} ({mode})",
                 stripsTitle="Every unit at this step (unit k outlined)",
             )  # fmt: skip

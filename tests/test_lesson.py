@@ -471,3 +471,19 @@ def test_vanishing_gradients_in_the_notation():
         want = gradients.gate_memory_sentence(gru["z"], lstm["f"], lag=seq.T - cmp.first - 1,
                                               notation=n)  # fmt: skip
         assert memory.endswith(want) and ("Γu" in want) == (n == "dlai")
+
+
+def test_the_file_s_timelines_carry_the_app_s_sub_step_guides():
+    from figures.guides import substep_guides
+
+    for notation in ("pytorch", "dlai"):
+        s = Settings(notation=notation)
+        page = build_html(s)
+        for cell in ("rnn", "gru", "lstm"):
+            guides = substep_guides(
+                cell, "tanh", notation, "after" if notation == "pytorch" else "before"
+            )
+            assert guides["all"] and all(text for text in guides.values())
+            assert (
+                html.escape(guides["all"])[:60] in page or json.dumps(guides["all"])[1:61] in page
+            )
