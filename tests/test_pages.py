@@ -11,7 +11,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from figures.style import STEP_MS
-from ui import session
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -230,24 +229,24 @@ def test_csv_uploads_parse_or_explain(data, message):
 def test_backward_walk_starts_at_the_last_step():
     at = open_page(STEP)
     T = timeline(at)["T"]
-    assert session.stored(at, "step") == 0, "forward starts at the first step"
+    assert at.session_state["s_step"] == 0, "forward starts at the first step"
     at.radio(key="w_mode").set_value("backward").run()
     assert_clean(at)
-    assert session.stored(at, "step") == T - 1, "a backward walk starts at the last step"
+    assert at.session_state["s_step"] == T - 1, "a backward walk starts at the last step"
     assert timeline(at)["step"] == T - 1 and timeline(at)["walk"] == -1
     at.radio(key="w_mode").set_value("forward").run()
-    assert session.stored(at, "step") == 0, "and a forward walk at the first"
+    assert at.session_state["s_step"] == 0, "and a forward walk at the first"
 
 
 def test_a_backward_link_starts_at_the_end_unless_it_names_a_step():
     at = open_page(STEP, {"mode": "backward"})
     assert_clean(at)
     T = timeline(at)["T"]
-    assert session.stored(at, "step") == T - 1, "no step in the link: the last step"
+    assert at.session_state["s_step"] == T - 1, "no step in the link: the last step"
     assert timeline(at)["step"] == T - 1
     at = open_page(STEP, {"mode": "backward", "step": "3"})
     assert_clean(at)
-    assert session.stored(at, "step") == 3, "the link's step is kept"
+    assert at.session_state["s_step"] == 3, "the link's step is kept"
     assert timeline(at)["step"] == 3
 
 
@@ -374,8 +373,8 @@ def test_home_backward_link_opens_the_backward_walk_at_the_last_step():
     at = open_page("app.py")
     T = len(charts(at)[0]["layout"]["xaxis"]["tickvals"])  # every token of the hero labelled
     at.button(key="home_backward").click().run()
-    assert session.stored(at, "mode") == "backward"
-    assert session.stored(at, "step") == T - 1
+    assert at.session_state["s_mode"] == "backward"
+    assert at.session_state["s_step"] == T - 1
 
 
 DOWNLOAD_KEYS = {

@@ -9,7 +9,7 @@ import pytest
 from test_pages import assert_clean, open_page
 
 from engine.lessons import REGIMES
-from ui import keys, session, sidebar, state
+from ui import keys, sidebar, state
 
 VG = "pages/3_Vanishing_gradients.py"
 GATES = "pages/2_Gates_over_time.py"
@@ -17,7 +17,7 @@ GATES = "pages/2_Gates_over_time.py"
 
 def stored(at, lesson: state.Lesson) -> dict:
     """The lesson fields the app holds, for the fields the regime sets."""
-    return {f: session.stored(at, f) for f in state.FIELDS if f in dataclasses.asdict(lesson)}
+    return {f: at.session_state[f"s_{f}"] for f in state.FIELDS if f in dataclasses.asdict(lesson)}
 
 
 def texts(at) -> str:

@@ -11,7 +11,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine import tasks
-from ui import session
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -52,7 +51,7 @@ def test_train_then_open_the_trained_cells_on_every_page():
     assert_clean(at)
     at.button(key="train_open_trained").click().run()
     assert_clean(at)
-    link = session.stored(at, "trained")
+    link = at.session_state["s_trained"]
     assert link == "adding_lag5_H4_seed0_lr0.01_fb1_ub0_tanh_rnn10_gru10_lstm10"
     text = banner(at)  # Step through, where the button leads
     assert "Adding problem, lag 5, H = 4" in text and "**LSTM**: 10 steps, held-out MSE" in text

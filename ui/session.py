@@ -1,16 +1,12 @@
 """Keep the lesson in agreement between widgets, session state and the URL.
 
 Streamlit forgets a widget's value when the page that drew it is left, so every widget of the
-lesson has a widget key ``w_<field>``, and its persisted value lives in one plain
-session-state dict, :data:`LESSON` (field → value), that survives page switches. A change by
-the learner reaches the dict in the widget's ``on_change``; before a widget is drawn its value
-is set from the dict. On a session's first run the dict is filled from the query string
-(validated and clamped, with a notice for what was fixed); on every run the query string is
-rewritten from the lesson, so the address bar is always a shareable link.
-
-One key for the whole lesson, not one per field: every Streamlit widget call copies the whole
-session state (``filtered_state``, each key read through ``__getitem__``), so each extra key
-costs on every widget of every rerun (issue 12).
+lesson has two keys: the widget key ``w_<field>`` and a plain session-state key ``s_<field>``
+that survives page switches. A change by the learner reaches ``s_`` in the widget's
+``on_change``; before a widget is drawn its value is set from ``s_``. On a session's first run
+the ``s_`` keys are filled from the query string (validated and clamped, with a notice for what
+was fixed); on every run the query string is rewritten from the lesson, so the address bar is
+always a shareable link.
 """
 
 from __future__ import annotations
@@ -26,24 +22,14 @@ READY = "s__ready"
 NOTICES = "s__notices"
 CSV = "s__csv"  # the uploaded CSV bytes (never carried in a link)
 URL_STEP = "s__url_step"  # whether the session's first link named a step
-LESSON = "s__lesson"  # the persisted lesson: field name -> value
 
 
 def widget_key(name: str) -> str:
     return f"w_{name}"
 
 
-def _store() -> dict[str, Any]:
-    """The persisted lesson values (created empty if the session has none yet)."""
-    kept = st.session_state.get(LESSON)
-    if kept is None:
-        kept = st.session_state[LESSON] = {}
-    return kept
-
-
-def stored(app, name: str) -> Any:
-    """The persisted value of a lesson field in an app's session (a ``streamlit`` ``AppTest``)."""
-    return app.session_state[LESSON][name]
+def _store_key(name: str) -> str:
+    return f"s_{name}"
 
 
 def start() -> None:
@@ -51,7 +37,8 @@ def start() -> None:
     if st.session_state.get(READY):
         return
     lesson, notices = state.from_query(st.query_params.to_dict())
-    st.session_state[LESSON] = {name: getattr(lesson, name) for name in state.FIELDS}
+    for name in state.FIELDS:
+        st.session_state[_store_key(name)] = getattr(lesson, name)
     st.session_state[NOTICES] = notices
     st.session_state[URL_STEP] = "step" in st.query_params
     st.session_state[READY] = True
@@ -59,17 +46,17 @@ def start() -> None:
 
 def value(name: str) -> Any:
     """The current (persisted) value of a lesson field."""
-    return _store().get(name, getattr(state.DEFAULT, name))
+    return st.session_state.get(_store_key(name), getattr(state.DEFAULT, name))
 
 
 def set_value(name: str, v: Any) -> None:
     """Set a lesson field from code (e.g. the step buttons); the widget follows."""
-    _store()[name] = v
+    st.session_state[_store_key(name)] = v
 
 
 def _persist(name: str) -> None:
     """on_change: the learner moved a widget; the persisted value follows before the rerun."""
-    _store()[name] = st.session_state[widget_key(name)]
+    st.session_state[_store_key(name)] = st.session_state[widget_key(name)]
 
 
 def bind(name: str, draw, *args, coerce=None, **kwargs):
@@ -84,14 +71,13 @@ def bind(name: str, draw, *args, coerce=None, **kwargs):
     restored = value(name)
     st.session_state[widget_key(name)] = coerce(restored) if coerce else restored
     result = draw(*args, key=widget_key(name), on_change=_persist, args=(name,), **kwargs)
-    _store()[name] = result
+    st.session_state[_store_key(name)] = result
     return result
 
 
 def lesson() -> Lesson:
     """The validated lesson from the persisted values."""
-    kept = _store()
-    current, _ = state.clean({n: kept.get(n, getattr(state.DEFAULT, n)) for n in state.FIELDS})
+    current, _ = state.clean({name: value(name) for name in state.FIELDS})
     return current
 
 
