@@ -13,6 +13,7 @@ the test skips with a loud reason (``apt-get install haproxy``).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import importlib.util
 import json
 import os
@@ -24,6 +25,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(coro):
+    """Run a coroutine on a fresh event loop in its own thread: the browser tests' Playwright
+    (sync API) keeps an event loop running in the main thread for the whole session, where
+    ``asyncio.run`` refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _load(name: str, path: Path):
@@ -117,7 +126,7 @@ def test_pages_load_through_the_proxy_with_the_stickiness_cookie(proxy):
             cookies = [v for k, v in headers if k == "set-cookie"]
             assert any(v.startswith(f"{serve.COOKIE_NAME}=r") for v in cookies), cookies
 
-    asyncio.run(go())
+    run(go())
 
 
 def test_widgets_uploads_and_links_work_over_the_proxied_websocket(proxy):
@@ -157,7 +166,7 @@ def test_widgets_uploads_and_links_work_over_the_proxied_websocket(proxy):
         finally:
             await asyncio.gather(*(s.close() for s in sessions))
 
-    asyncio.run(go())
+    run(go())
 
 
 def test_an_upload_over_the_limit_is_refused_at_the_proxy(proxy):
@@ -177,7 +186,7 @@ def test_an_upload_over_the_limit_is_refused_at_the_proxy(proxy):
         finally:
             writer.close()
 
-    assert asyncio.run(go()).split()[1] == b"413"
+    assert run(go()).split()[1] == b"413"
 
 
 def test_the_cookie_secret_is_made_once_and_private():
