@@ -18,6 +18,7 @@ from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
+from _checks import wait_drawn  # noqa: E402  (the browser tests' "finished drawing")
 from conftest import CHROMIUM_FLAGS as FLAGS  # noqa: E402  (the browser tests' flags)
 
 SHOTS = {  # name: (link, viewport); a tall viewport shows the whole page (Streamlit scrolls
@@ -39,18 +40,12 @@ def _port() -> int:
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until Streamlit finished the script run and every Plotly chart is drawn."""
-    page.wait_for_selector(
-        "[data-testid=stApp][data-test-script-state=notRunning]", timeout=timeout_ms
-    )
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.stPlotlyChart')]"
-        ".every(c => c.querySelector('.main-svg'))",
-        timeout=timeout_ms,
-    )
+    """Wait until the page has finished drawing, as the browser tests do (the script idle, no
+    skeleton or stale element, no running indicator, every Plotly chart drawn, then settled);
+    on Step through also the timeline's diagram."""
     if "Step_through" in page.url:  # the timeline component draws its diagram
         page.locator("svg.gs-diagram").wait_for(timeout=timeout_ms)
-    page.wait_for_timeout(800)  # let the last transitions settle
+    wait_drawn(page, timeout_ms)
 
 
 def main() -> None:

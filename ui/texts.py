@@ -87,6 +87,9 @@ LESSON_PATH = [  # (the page it opens, the entry's name, what it teaches)
      "Switch Step through to Backward and watch the gradient shrink, or survive, step by step."),
     ("Vanishing gradients", "Vanishing gradients",
      "The same input through all three cells: the RNN's gradient dies out, the LSTM's survives."),
+    ("GRU reset placement", "GRU reset placement",
+     "The same GRU with its reset gate after the recurrent product (PyTorch) and before it "
+     "(Cho 2014, deeplearning.ai): two different models, side by side."),
     ("Train", "Train",
      "Train all three on a long-lag task and see which ones learn the dependency."),
 ]  # fmt: skip
