@@ -291,3 +291,16 @@ def factor(notation: str, cell: str, quantity: str) -> str:
     ``(1 − Γu)`` (bracketed when it is an expression)."""
     s = short(notation, cell, quantity)
     return f"({s})" if " " in s else s
+
+
+MEASURE_TEMPLATES = {  # the gradient measures' labels; @q@: the notation's symbol of q
+    "x": "‖∂@h_last@/∂@x@‖ (input sensitivity)",
+    "h": "‖∂@h_last@/∂@h@‖ (state Jacobian)",
+    "bptt": "‖dL/d@h@‖ (BPTT, loss on the last step)",
+}
+
+
+def measure_label(measure: str, notation: str = "pytorch") -> str:
+    """A gradient measure's label in the notation's symbols (the state of the RNN and the LSTM:
+    deeplearning.ai's a⟨t⟩)."""
+    return ufill(MEASURE_TEMPLATES[measure], notation, "lstm")

@@ -25,6 +25,7 @@ from engine import theory
 from figures import gates, gradients, style, timeline
 from figures import notation as nt
 from figures.guides import substep_guides as guides_of
+from figures.notation import MEASURE_TEMPLATES, measure_label
 
 from . import compute
 from .settings import APP_URL, Settings, app_link, rows, validate
@@ -48,17 +49,7 @@ CSP = (
 )
 """Nothing may be fetched or sent: scripts and styles are inline, images are data."""
 
-MEASURE_TEMPLATES = {  # ui.state's (ui imports Streamlit); tests/test_lesson.py holds them equal
-    "x": "‖∂@h_last@/∂@x@‖ (input sensitivity)",
-    "h": "‖∂@h_last@/∂@h@‖ (state Jacobian)",
-    "bptt": "‖dL/d@h@‖ (BPTT, loss on the last step)",
-}
 EXTRA_TEMPLATE = "LSTM ‖dL/d@c@‖"  # the comparison's extra curve (lesson.compute.compare)
-
-
-def measure_label(measure: str, notation: str = "pytorch") -> str:
-    """A gradient measure's label in the notation's symbols (the app's)."""
-    return nt.ufill(MEASURE_TEMPLATES[measure], notation, "lstm")
 
 
 MEASURE_LABELS = {m: measure_label(m) for m in MEASURE_TEMPLATES}

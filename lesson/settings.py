@@ -1,8 +1,9 @@
 """A lesson's settings, validated, and the link that opens the same lesson in the live app.
 
-The field names, defaults and URL names are the app's (``ui/state.py``'s ``Lesson`` and
-``to_query``); ``ui`` imports Streamlit at import time, so they are written here for the
-exporter and ``tests/test_lesson.py`` holds the two equal.
+The one definition of a lesson's computed settings: their names, defaults, allowed values and
+URL names. The app's ``ui.state.Lesson`` extends :class:`Settings` with what the pages show
+(step, direction, presentation, trained cells), so the exporter (no Streamlit) and the app read
+the same fields.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from urllib.parse import urlencode
 
 from engine import CELLS, RECURRENT_INITS, InputError
 from engine.inputs import PRESETS
-from figures.notation import GRU_RESET, LABELS, NOTATIONS
+from figures.notation import GRU_RESET, LABELS, MEASURE_TEMPLATES, NOTATIONS
 
 MAX_URL_TEXT = 2000  # characters of text or numbers a link carries (as the app)
 MAX_T = 2000
@@ -21,7 +22,7 @@ MAX_H = 256
 APP_URL = "http://localhost:8501/"
 """Where ``make run`` serves the app; ``--app-url`` names another."""
 
-MEASURES = ("x", "h", "bptt")
+MEASURES = tuple(MEASURE_TEMPLATES)
 
 
 @dataclass(frozen=True)
@@ -54,14 +55,14 @@ class Settings:
 
 DEFAULT = Settings()
 FIELDS = tuple(f.name for f in fields(Settings))
-_URL_NAMES = {
+URL_NAMES = {
     "forget_bias": "fb",
     "update_bias": "ub",
     "activation": "act",
     "encoding": "enc",
     "label_column": "labels",
 }
-_CHOICES = {
+CHOICES = {
     "source": ("preset", "text", "numbers", "csv"),
     "preset": tuple(PRESETS),
     "tokens": ("words", "chars"),
@@ -72,7 +73,7 @@ _CHOICES = {
     "measure": MEASURES,
     "notation": NOTATIONS,
 }
-_RANGES = {
+RANGES = {
     "dim": (1, 64),
     "T": (1, MAX_T),
     "H": (1, MAX_H),
@@ -87,12 +88,12 @@ _RANGES = {
 def validate(settings: Settings) -> Settings:
     """The settings unchanged if every value is allowed, else an InputError naming the first
     wrong one (the exporter's command line reports it; nothing is clamped silently)."""
-    for name, allowed in _CHOICES.items():
+    for name, allowed in CHOICES.items():
         value = getattr(settings, name)
         if value not in allowed:
             shown = ", ".join(allowed) if len(allowed) <= 8 else f"one of {len(allowed)} names"
             raise InputError(f"{name} {value!r} is not one of: {shown}.")
-    for name, (lo, hi) in _RANGES.items():
+    for name, (lo, hi) in RANGES.items():
         value = getattr(settings, name)
         if not lo <= value <= hi:
             raise InputError(f"{name} must be between {lo} and {hi}, not {value}.")
@@ -118,7 +119,7 @@ def query(settings: Settings) -> dict[str, str]:
             continue
         if name in ("text", "numbers") and (settings.source != name or len(value) > MAX_URL_TEXT):
             continue
-        out[_URL_NAMES.get(name, name)] = str(value)
+        out[URL_NAMES.get(name, name)] = str(value)
     return out
 
 

@@ -17,105 +17,58 @@ import dataclasses
 from dataclasses import dataclass, fields
 from typing import Any
 
-from engine.inputs import NUMERIC_PRESETS, PRESETS, TEXT_PRESETS
-from engine.sequence import CELLS, RECURRENT_INITS
+from engine.inputs import NUMERIC_PRESETS, TEXT_PRESETS
+from figures.notation import LABELS, MEASURE_TEMPLATES, measure_label
+from lesson.settings import CHOICES as SETTINGS_CHOICES
+from lesson.settings import MAX_H, MAX_T, MAX_URL_TEXT, URL_NAMES, Settings
+from lesson.settings import RANGES as SETTINGS_RANGES
 
-SOURCES = ("preset", "text", "numbers", "csv")
+SOURCES = SETTINGS_CHOICES["source"]
 SOURCE_LABELS = {
     "preset": "Preset",
     "text": "Your text",
     "numbers": "Your numbers",
     "csv": "CSV upload",
 }
-TOKEN_UNITS = ("words", "chars")
-ENCODINGS = ("onehot", "embedding")
-ACTIVATIONS = ("tanh", "relu")
-MEASURES = ("x", "h", "bptt")
-MEASURE_TEMPLATES = {  # @q@: the notation's symbol (figures.notation.ufill)
-    "x": "‖∂@h_last@/∂@x@‖ (input sensitivity)",
-    "h": "‖∂@h_last@/∂@h@‖ (state Jacobian)",
-    "bptt": "‖dL/d@h@‖ (BPTT, loss on the last step)",
-}
+TOKEN_UNITS = SETTINGS_CHOICES["tokens"]
+ENCODINGS = SETTINGS_CHOICES["encoding"]
+ACTIVATIONS = SETTINGS_CHOICES["activation"]
+MEASURES = SETTINGS_CHOICES["measure"]
+NOTATIONS = SETTINGS_CHOICES["notation"]
 
 
 def measure_labels(notation: str = "pytorch") -> dict[str, str]:
-    """Each gradient measure's label in the notation's symbols (the state of the RNN and the
-    LSTM: deeplearning.ai's a⟨t⟩)."""
-    from figures.notation import ufill
-
-    return {m: ufill(t, notation, "lstm") for m, t in MEASURE_TEMPLATES.items()}
+    """Each gradient measure's label in the notation's symbols."""
+    return {m: measure_label(m, notation) for m in MEASURE_TEMPLATES}
 
 
 MEASURE_LABELS = measure_labels("pytorch")
 """PyTorch's labels: ‖∂h_T/∂x_t‖ (input sensitivity), ‖∂h_T/∂h_t‖, ‖dL/dh_t‖."""
 MODES = ("forward", "backward")
-NOTATIONS = ("pytorch", "dlai", "cho")
-NOTATION_LABELS = {"pytorch": "PyTorch", "dlai": "deeplearning.ai", "cho": "Cho 2014 / colah"}
-MAX_URL_TEXT = 2000  # characters of text or numbers carried in a shared link
+NOTATION_LABELS = LABELS
 MAX_FREE_TEXT = {"label_column": 100, "trained": 300}  # other free-text fields, in characters
-MAX_T = 2000
-MAX_H = 256
 
 
 @dataclass(frozen=True)
-class Lesson:
-    """Everything that defines what the pages show (all plain values: hashable, URL-safe)."""
+class Lesson(Settings):
+    """Everything that defines what the pages show (all plain values: hashable, URL-safe): the
+    computed settings (:class:`lesson.settings.Settings`) and what is looked at."""
 
-    source: str = "preset"
-    preset: str = "Wallet (text)"
-    text: str = "The cat sat on the mat because it was tired"
-    numbers: str = "1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0"
-    tokens: str = "words"
-    label_column: str = "auto"
-    encoding: str = "onehot"
-    dim: int = 16
-    T: int = 40
-    cell: str = "lstm"
-    H: int = 16
-    seed: int = 0
-    init: str = "uniform"
-    scale: float = 1.0
-    forget_bias: float = 1.0
-    update_bias: float = 0.0
-    activation: str = "tanh"
-    measure: str = "x"
     step: int = 0
-    unit: int = 0
     mode: str = "forward"
     present: bool = False
     trained: str = ""
-    notation: str = "pytorch"
 
 
 DEFAULT = Lesson()
 FIELDS = tuple(f.name for f in fields(Lesson))
 
-CHOICES: dict[str, tuple] = {
-    "source": SOURCES,
-    "preset": tuple(PRESETS),
-    "tokens": TOKEN_UNITS,
-    "encoding": ENCODINGS,
-    "cell": CELLS,
-    "init": RECURRENT_INITS,
-    "activation": ACTIVATIONS,
-    "measure": MEASURES,
-    "mode": MODES,
-    "notation": NOTATIONS,
-}
-RANGES: dict[str, tuple[float, float]] = {
-    "dim": (1, 64),
-    "T": (1, MAX_T),
-    "H": (1, MAX_H),
-    "seed": (0, 2**31 - 1),
-    "scale": (0.0, 10.0),
-    "forget_bias": (-10.0, 10.0),
-    "update_bias": (-10.0, 10.0),
-    "step": (0, MAX_T - 1),
-    "unit": (0, MAX_H - 1),
-}
+CHOICES: dict[str, tuple] = SETTINGS_CHOICES | {"mode": MODES}
+RANGES: dict[str, tuple[float, float]] = SETTINGS_RANGES | {"step": (0, MAX_T - 1)}
 
 __all__ = [
     "DEFAULT",
+    "MAX_H",
     "FIELDS",
     "Lesson",
     "NUMERIC_PRESETS",
@@ -187,14 +140,7 @@ def clean(values: dict[str, Any], base: Lesson = DEFAULT) -> tuple[Lesson, list[
 
 
 # Short URL names: a shared link stays readable.
-_URL_NAMES = {
-    "forget_bias": "fb",
-    "update_bias": "ub",
-    "activation": "act",
-    "encoding": "enc",
-    "present": "present",
-    "label_column": "labels",
-}
+_URL_NAMES = URL_NAMES
 _FROM_URL = {v: k for k, v in _URL_NAMES.items()}
 
 
